@@ -1,0 +1,96 @@
+# fastpf: a KVM x86 MMU patch series (lockless write-protect faults and dirty-log
+# write protection) and the BPF tools that watch those paths.
+#
+#   make demo     apply, build, boot, run a dirty-logging workload, summarize
+#   make check    the tests: build everything, run the plan in three MMU modes
+#   make tree     build/linux = linux-source-6.12 + patches/ (git am)
+#   make patches  export build/linux's commits back into patches/
+#   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT)
+#   make kernel-baseline   the same configuration without the series
+#   make soak / make bench   long runs, not part of check
+#
+# V=1 shows the commands.
+
+BUILD     ?= $(CURDIR)/build
+TREE      := $(BUILD)/linux
+BASE_TREE := $(BUILD)/base/linux
+KDEBUG    := $(BUILD)/kernel-debug
+KBASE     := $(BUILD)/base/kernel-baseline
+SELFTESTS := $(BUILD)/selftests/kvm
+TOOLS_OUT := $(BUILD)/tools
+INITRD    := $(BUILD)/initramfs.cpio.gz
+BZIMAGE   := $(KDEBUG)/arch/x86/boot/bzImage
+BZIMAGE_BASE := $(KBASE)/arch/x86/boot/bzImage
+VMTEST_TIMEOUT ?= 1500
+MODES     ?= tdp,legacy-tdp,shadow
+LOCK      := flock $(BUILD)/.build.lock
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+export V
+
+.PHONY: all deps tree patches kernel kernel-baseline base-tree selftests tools \
+	initramfs check check-vm check-tools demo soak bench negative clean help
+
+all: initramfs
+
+help:
+	$(Q)sed -n '1,/^$$/p' Makefile
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD) && touch $(BUILD)/.build.lock
+
+deps:
+	$(Q)scripts/deps.sh
+
+tree: deps | $(BUILD)
+	$(Q)scripts/mktree.sh $(TREE)
+
+patches:
+	$(Q)scripts/export-patches.sh $(TREE)
+
+kernel: tree
+	$(Q)$(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) debug
+
+base-tree: tree
+	$(Q)test -d $(BASE_TREE) || mkdir -p $(BUILD)/base && git -C $(TREE) worktree add -q --detach $(BASE_TREE) linux-source
+
+kernel-baseline: base-tree
+	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(KBASE) baseline
+
+selftests: kernel
+	$(Q)$(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
+
+tools: deps | $(BUILD)
+	$(Q)if [ -f tools/Makefile ]; then $(LOCK) $(MAKE) -C tools OUTPUT=$(TOOLS_OUT); fi
+
+initramfs: selftests tools
+	$(Q)scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)
+
+check-tools: tools
+	$(Q)if [ -f tools/Makefile ]; then $(MAKE) -C tools OUTPUT=$(TOOLS_OUT) check; fi
+
+check-vm: initramfs
+	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+		--plan check --modes $(MODES) --timeout $(VMTEST_TIMEOUT) \
+		--logdir $(BUILD)/vmtest
+
+check: check-tools check-vm
+
+demo: initramfs
+	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+		--plan demo --modes $(MODES) --timeout $(VMTEST_TIMEOUT) \
+		--logdir $(BUILD)/demo
+
+soak: initramfs
+	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+		--plan soak --modes $(MODES) --timeout 3600 --logdir $(BUILD)/soak
+
+negative: initramfs
+	$(Q)scripts/negative-checks.sh
+
+clean:
+	rm -rf $(BUILD)/vmtest $(BUILD)/demo $(INITRD) $(TOOLS_OUT)

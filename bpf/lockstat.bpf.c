@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lockstat.bpf.c - who holds and who waits for kvm->mmu_lock.
+ *
+ * Every hook below fires for every rwlock (or every lock) on the host, so
+ * each one first checks the lock address against the small hash map of
+ * watched mmu_lock addresses and returns at once on a miss.
+ *
+ * Accounting sources (rodata "source", chosen by user space):
+ *
+ *  LS_SRC_RAW        fentry on _raw_{read,write}_lock counts the acquisition,
+ *                    records a start time and the caller's stack keyed by
+ *                    (lock, thread); lock:contention_begin/end (queued rwlock
+ *                    slow path) times the wait and moves the hold start to
+ *                    the moment the lock was obtained; fentry on
+ *                    _raw_{read,write}_unlock ends the hold.  Successful
+ *                    trylocks are caught by fexit.
+ *  LS_SRC_LOCKDEP    the same with lock:lock_acquire/lock_contended/
+ *                    lock_acquired/lock_release (CONFIG_LOCK_STAT kernels);
+ *                    the watched key is then &mmu_lock.dep_map.  These are
+ *                    the points /proc/lock_stat itself measures at.
+ *  LS_SRC_CONTENTION contention tracepoints only: waits, no hold times.
+ *
+ * Counters are cumulative; user space prints differences between snapshots.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "bits.bpf.h"
+#include "maps.bpf.h"
+#include "kvm_core.bpf.h"
+#include "lockstat.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* set by user space before load */
+const volatile __u32 source = LS_SRC_RAW;
+const volatile __u32 targ_tgid = 0;		/* 0: every VM            */
+const volatile __u64 lock_key_off = 0;		/* offsetof(rwlock_t, dep_map) for lockdep */
+const volatile __u64 vm_fops = 0;		/* &kvm_vm_fops, 0 = match by name */
+const volatile __u64 vcpu_fops = 0;		/* &kvm_vcpu_fops          */
+const volatile bool want_stacks = true;
+
+/* shared with user space through the mmapped .bss */
+struct ls_vm vms[LS_MAX_VMS];
+struct ls_mode_stats stats[LS_MAX_VMS][LS_NR_MODES];
+__u32 slot_gen[LS_MAX_VMS];	/* bumped by user space when a slot is freed */
+__u64 epoch;			/* interval number, advanced by user space   */
+__u32 scan_gen;			/* iterator pass number, set by user space   */
+
+/* watched lock address -> VM slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_VMS);
+	__type(key, __u64);
+	__type(value, struct ls_watch);
+} watched SEC(".maps");
+
+/* slot allocator: an insert with BPF_NOEXIST claims the slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_VMS);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_owner SEC(".maps");
+
+/* hold start per (lock, thread): readers may hold one lock concurrently */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);		/* resized by user space */
+	__type(key, struct ls_hold_key);
+	__type(value, struct ls_hold);
+} holds SEC(".maps");
+
+/* wait start; a spinning waiter stays on its CPU (preemption is off) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ls_wait);
+} wait_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);		/* resized by user space */
+	__type(key, struct ls_site_key);
+	__type(value, struct ls_site);
+} sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);		/* resized by user space */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LS_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LS_DROP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void drop(__u32 why)
+{
+	__u64 *c = bpf_map_lookup_elem(&drops, &why);
+
+	if (c)
+		*c += 1;
+}
+
+/*
+ * Interval maximum.  Two CPUs may race on the reset or the store; the cost
+ * is a slightly low maximum, never a wrong count.
+ */
+static __always_inline void max_update(struct ls_max *mx, __u64 val)
+{
+	__u64 e = epoch;
+	struct ls_max *m = &mx[e & 1];
+
+	if (m->epoch != e) {
+		m->epoch = e;
+		m->val = val;
+	} else if (val > m->val) {
+		m->val = val;
+	}
+}
+
+static __always_inline struct ls_mode_stats *vm_stats(__u32 slot, __u32 mode)
+{
+	return &stats[slot & (LS_MAX_VMS - 1)][mode & 1];
+}
+
+static __always_inline __u32 cur_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+/* ------------------------------------------------------------------ */
+/* VM discovery                                                        */
+
+static __always_inline __u64 watch_key(const void *kvm)
+{
+	return kvm_core_mmu_lock_addr(kvm) + lock_key_off;
+}
+
+static __always_inline void register_vm(const void *kvm, __u32 tgid,
+					const char *comm, __u32 how)
+{
+	struct ls_watch *w, nw;
+	__u64 key, owner = (__u64)kvm;
+	struct ls_vm *vm;
+	__u32 i, slot = LS_MAX_VMS;
+
+	if (!kvm)
+		return;
+	if (targ_tgid && tgid != targ_tgid)
+		return;
+
+	key = watch_key(kvm);
+	w = bpf_map_lookup_elem(&watched, &key);
+	if (w) {
+		vm = &vms[w->slot & (LS_MAX_VMS - 1)];
+		vm->scan_gen = scan_gen;
+		return;
+	}
+
+	for (i = 0; i < LS_MAX_VMS; i++) {
+		__u32 k = i;
+
+		if (vms[i].kvm)
+			continue;
+		if (bpf_map_update_elem(&slot_owner, &k, &owner, BPF_NOEXIST))
+			continue;
+		slot = i;
+		break;
+	}
+	if (slot >= LS_MAX_VMS) {
+		drop(LS_DROP_VM_FULL);
+		return;
+	}
+
+	vm = &vms[slot];
+	vm->kvm = owner;
+	vm->lock = key;
+	vm->created_ns = bpf_ktime_get_ns();
+	vm->dead_ns = 0;
+	vm->vm_id = slot_gen[slot] * LS_MAX_VMS + slot + 1;
+	vm->tgid = tgid;
+	if (bpf_core_field_exists(struct kvm___core, userspace_pid))
+		vm->userspace_pid = kvm_core_userspace_pid(kvm);
+	else
+		vm->userspace_pid = -1;
+	vm->found_by = how;
+	vm->scan_gen = scan_gen;
+	bpf_probe_read_kernel_str(vm->comm, sizeof(vm->comm), comm);
+
+	nw.slot = slot;
+	nw.vm_id = vm->vm_id;
+	if (bpf_map_update_elem(&watched, &key, &nw, BPF_NOEXIST)) {
+		/* lost a race for the same VM, or the map is full */
+		if (!bpf_map_lookup_elem(&watched, &key))
+			drop(LS_DROP_WATCH_FULL);
+		vm->kvm = 0;
+		bpf_map_delete_elem(&slot_owner, &slot);
+		return;
+	}
+	vm->state = LS_VM_LIVE;
+}
+
+static __always_inline void unregister_vm(const void *kvm)
+{
+	__u64 key = watch_key(kvm);
+	struct ls_watch *w;
+	struct ls_vm *vm;
+	__u32 slot;
+
+	w = bpf_map_lookup_elem(&watched, &key);
+	if (!w)
+		return;
+	slot = w->slot & (LS_MAX_VMS - 1);
+	bpf_map_delete_elem(&watched, &key);
+	vm = &vms[slot];
+	vm->dead_ns = bpf_ktime_get_ns();
+	vm->state = LS_VM_DEAD;
+}
+
+/* KVM_CREATE_VM: runs before KVM takes mmu_lock for the first time */
+SEC("fentry/kvm_arch_init_vm")
+int BPF_PROG(ls_vm_create, void *kvm, unsigned long type)
+{
+	char comm[LS_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	register_vm(kvm, bpf_get_current_pid_tgid() >> 32, comm,
+		    LS_FOUND_CREATE);
+	return 0;
+}
+
+/* kvm_arch_free_vm(): the last step of teardown, also on creation failure */
+SEC("fentry/kvm_arch_free_vm")
+int BPF_PROG(ls_vm_free, void *kvm)
+{
+	unregister_vm(kvm);
+	return 0;
+}
+
+/* fallback when kvm_arch_free_vm is not attachable: after kvm_destroy_vm */
+SEC("fexit/kvm_destroy_vm")
+int BPF_PROG(ls_vm_destroy, void *kvm)
+{
+	unregister_vm(kvm);
+	return 0;
+}
+
+static __always_inline bool name_is(const char *buf, const char *want, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (buf[i] != want[i])
+			return false;
+	return true;
+}
+
+/*
+ * Walk every task's open files; a "kvm-vm" file's private_data is the
+ * struct kvm, a "kvm-vcpu:N" file's is the struct kvm_vcpu.  Files are
+ * recognised by f_op when user space found kvm_{vm,vcpu}_fops in kallsyms,
+ * else by the anon-inode name.  Run once at start and once per interval.
+ */
+SEC("iter/task_file")
+int ls_scan(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	const void *kvm = NULL, *priv;
+	__u64 fop;
+	char name[12] = {};
+	bool is_vm = false, is_vcpu = false;
+
+	if (!task || !file)
+		return 0;
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+
+	fop = (__u64)BPF_CORE_READ(file, f_op);
+	if (vm_fops || vcpu_fops) {
+		is_vm = vm_fops && fop == vm_fops;
+		is_vcpu = vcpu_fops && fop == vcpu_fops;
+	} else {
+		bpf_probe_read_kernel_str(name, sizeof(name),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		is_vm = name_is(name, "kvm-vm", 7);
+		is_vcpu = name_is(name, "kvm-vcpu:", 9);
+	}
+	if (!is_vm && !is_vcpu)
+		return 0;
+
+	priv = BPF_CORE_READ(file, private_data);
+	kvm = is_vm ? priv : (const void *)kvm_core_vcpu_kvm(priv);
+	if (!kvm)
+		return 0;
+
+	register_vm(kvm, task->tgid, task->comm, LS_FOUND_SCAN);
+	BPF_SEQ_PRINTF(seq, "%d %d %llx\n", task->tgid, ctx->fd, (__u64)kvm);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* acquisition, wait and hold                                          */
+
+static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode)
+{
+	struct ls_hold_key hk = { .lock = lock, .tid = cur_tid() };
+	struct ls_hold h = {}, *old;
+	struct ls_mode_stats *st;
+	struct ls_watch *w;
+
+	w = bpf_map_lookup_elem(&watched, &lock);
+	if (!w)
+		return;
+
+	st = vm_stats(w->slot, mode);
+	__sync_fetch_and_add(&st->acquired, 1);
+
+	h.start = bpf_ktime_get_ns();
+	h.slot = w->slot;
+	h.vm_id = w->vm_id;
+	h.mode = mode;
+	h.stackid = -1;
+	if (want_stacks) {
+		h.stackid = bpf_get_stackid(ctx, &stacks, 0);
+		if (h.stackid < 0) {
+			drop(LS_DROP_STACK);
+			h.stackid = -1;
+		}
+	}
+
+	old = bpf_map_lookup_elem(&holds, &hk);
+	if (old)
+		drop(LS_DROP_HOLD_STALE);	/* release was missed */
+	if (bpf_map_update_elem(&holds, &hk, &h, BPF_ANY))
+		drop(LS_DROP_HOLD_FULL);
+}
+
+static __always_inline void site_add(struct ls_hold *h, __u64 hold, bool timed)
+{
+	struct ls_site_key sk = {
+		.vm_id = h->vm_id, .mode = h->mode, .stackid = h->stackid,
+	};
+	struct ls_site zero = {}, *s;
+
+	s = lookup_or_try_init(&sites, &sk, &zero);
+	if (!s) {
+		drop(LS_DROP_SITE_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->acquired, 1);
+	if (h->contended) {
+		__sync_fetch_and_add(&s->contended, 1);
+		__sync_fetch_and_add(&s->wait_total, h->wait);
+	}
+	if (timed) {
+		__sync_fetch_and_add(&s->hold_total, hold);
+		max_update(s->hold_max, hold);
+	}
+}
+
+static __always_inline void on_release(__u64 lock)
+{
+	struct ls_hold_key hk;
+	struct ls_mode_stats *st;
+	struct ls_hold *h;
+	struct ls_watch *w;
+	__u64 now, delta;
+
+	w = bpf_map_lookup_elem(&watched, &lock);
+	if (!w)
+		return;
+
+	now = bpf_ktime_get_ns();
+	hk.lock = lock;
+	hk.tid = cur_tid();
+	hk.pad = 0;
+	h = bpf_map_lookup_elem(&holds, &hk);
+	if (!h || h->vm_id != w->vm_id) {
+		drop(LS_DROP_NO_START);
+		return;
+	}
+
+	delta = now - h->start;
+	st = vm_stats(h->slot, h->mode);
+	__sync_fetch_and_add(&st->hold_count, 1);
+	__sync_fetch_and_add(&st->hold_total, delta);
+	__sync_fetch_and_add(&st->hold_hist[hist_slot(delta, LS_HIST_SLOTS)], 1);
+	max_update(st->hold_max, delta);
+
+	site_add(h, delta, true);
+	bpf_map_delete_elem(&holds, &hk);
+}
+
+/* the waiter starts spinning; @mode < 0: take it from the hold record */
+static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode)
+{
+	struct ls_wait *ws;
+	struct ls_watch *w;
+	__u32 zero = 0;
+
+	w = bpf_map_lookup_elem(&watched, &lock);	/* filter first */
+	if (!w)
+		return;
+
+	if (mode < 0) {
+		struct ls_hold_key hk = { .lock = lock, .tid = cur_tid() };
+		struct ls_hold *h = bpf_map_lookup_elem(&holds, &hk);
+
+		if (!h) {
+			drop(LS_DROP_NO_START);
+			return;
+		}
+		mode = h->mode;
+	}
+
+	ws = bpf_map_lookup_elem(&wait_start, &zero);
+	if (!ws)
+		return;
+	if (ws->lock)
+		drop(LS_DROP_WAIT_STALE);
+	ws->lock = lock;
+	ws->slot = w->slot;
+	ws->vm_id = w->vm_id;
+	ws->mode = mode;
+	ws->stackid = -1;
+	if (source == LS_SRC_CONTENTION && want_stacks) {
+		int id = bpf_get_stackid(ctx, &stacks, 0);
+
+		if (id < 0)
+			drop(LS_DROP_STACK);
+		ws->stackid = id < 0 ? -1 : id;
+	}
+	ws->ts = bpf_ktime_get_ns();
+}
+
+/*
+ * The waiter got the lock.  @any_acquire: the hook fires for every
+ * acquisition (lock:lock_acquired), so a missing begin is not an error.
+ */
+static __always_inline void on_wait_end(__u64 lock, bool any_acquire)
+{
+	struct ls_hold_key hk;
+	struct ls_mode_stats *st;
+	struct ls_wait *ws;
+	struct ls_hold *h;
+	__u32 zero = 0;
+	__u64 now, delta;
+
+	ws = bpf_map_lookup_elem(&wait_start, &zero);
+	if (!ws)
+		return;
+	if (ws->lock != lock) {
+		/* cheap per-CPU check first; the hash only on a mismatch */
+		if (!any_acquire && bpf_map_lookup_elem(&watched, &lock))
+			drop(LS_DROP_WAIT_NO_BEGIN);
+		return;
+	}
+
+	now = bpf_ktime_get_ns();
+	delta = now - ws->ts;
+	ws->lock = 0;
+
+	st = vm_stats(ws->slot, ws->mode);
+	__sync_fetch_and_add(&st->contended, 1);
+	__sync_fetch_and_add(&st->wait_total, delta);
+	__sync_fetch_and_add(&st->wait_hist[hist_slot(delta, LS_HIST_SLOTS)], 1);
+	max_update(st->wait_max, delta);
+
+	if (source == LS_SRC_CONTENTION) {
+		struct ls_site_key sk = {
+			.vm_id = ws->vm_id, .mode = ws->mode,
+			.stackid = ws->stackid,
+		};
+		struct ls_site sz = {}, *s;
+
+		s = lookup_or_try_init(&sites, &sk, &sz);
+		if (!s) {
+			drop(LS_DROP_SITE_FULL);
+			return;
+		}
+		__sync_fetch_and_add(&s->contended, 1);
+		__sync_fetch_and_add(&s->wait_total, delta);
+		return;
+	}
+
+	/* the hold starts now, as lock_stat's does after a wait */
+	hk.lock = lock;
+	hk.tid = cur_tid();
+	hk.pad = 0;
+	h = bpf_map_lookup_elem(&holds, &hk);
+	if (h) {
+		h->start = now;
+		h->contended = 1;
+		h->wait += delta;
+	}
+}
+
+/* --- LS_SRC_RAW ---------------------------------------------------- */
+
+SEC("fentry/_raw_write_lock")
+int BPF_PROG(ls_write_lock, void *lock)
+{
+	on_acquire(ctx, (__u64)lock, LS_WRITE);
+	return 0;
+}
+
+SEC("fentry/_raw_read_lock")
+int BPF_PROG(ls_read_lock, void *lock)
+{
+	on_acquire(ctx, (__u64)lock, LS_READ);
+	return 0;
+}
+
+/* only a real function on CONFIG_DEBUG_LOCK_ALLOC kernels */
+SEC("fentry/_raw_write_lock_nested")
+int BPF_PROG(ls_write_lock_nested, void *lock, int subclass)
+{
+	on_acquire(ctx, (__u64)lock, LS_WRITE);
+	return 0;
+}
+
+SEC("fexit/_raw_write_trylock")
+int BPF_PROG(ls_write_trylock, void *lock, int ret)
+{
+	if (ret)
+		on_acquire(ctx, (__u64)lock, LS_WRITE);
+	return 0;
+}
+
+SEC("fexit/_raw_read_trylock")
+int BPF_PROG(ls_read_trylock, void *lock, int ret)
+{
+	if (ret)
+		on_acquire(ctx, (__u64)lock, LS_READ);
+	return 0;
+}
+
+SEC("fentry/_raw_write_unlock")
+int BPF_PROG(ls_write_unlock, void *lock)
+{
+	on_release((__u64)lock);
+	return 0;
+}
+
+SEC("fentry/_raw_read_unlock")
+int BPF_PROG(ls_read_unlock, void *lock)
+{
+	on_release((__u64)lock);
+	return 0;
+}
+
+SEC("tp_btf/contention_begin")
+int BPF_PROG(ls_contention_begin, void *lock, unsigned int flags)
+{
+	if (!(flags & (LS_LCB_F_READ | LS_LCB_F_WRITE)))
+		return 0;	/* not an rwlock wait */
+	on_wait_begin(ctx, (__u64)lock,
+		      (flags & LS_LCB_F_WRITE) ? LS_WRITE : LS_READ);
+	return 0;
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(ls_contention_end, void *lock, int ret)
+{
+	on_wait_end((__u64)lock);
+	return 0;
+}
+
+/* --- LS_SRC_LOCKDEP ------------------------------------------------ */
+
+SEC("tp_btf/lock_acquire")
+int BPF_PROG(ls_ld_acquire, void *lock, unsigned int subclass, int trylock,
+	     int read, int check, void *next_lock, unsigned long ip)
+{
+	on_acquire(ctx, (__u64)lock, read ? LS_READ : LS_WRITE);
+	return 0;
+}
+
+SEC("tp_btf/lock_release")
+int BPF_PROG(ls_ld_release, void *lock, unsigned long ip)
+{
+	on_release((__u64)lock);
+	return 0;
+}
+
+SEC("tp_btf/lock_contended")
+int BPF_PROG(ls_ld_contended, void *lock, unsigned long ip)
+{
+	on_wait_begin(ctx, (__u64)lock, -1);
+	return 0;
+}
+
+SEC("tp_btf/lock_acquired")
+int BPF_PROG(ls_ld_acquired, void *lock, unsigned long ip)
+{
+	on_wait_end((__u64)lock, true);
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * lockstat.h - types shared by lockstat.bpf.c and tools/lockstat/lockstat.c
+ *
+ * The BPF side keeps cumulative counters only.  User space takes a snapshot
+ * each interval and prints the difference, so nothing is ever cleared under
+ * a running program and no acquisition is lost at an interval boundary.
+ * Per-interval maxima use a two-slot buffer tagged with an epoch that user
+ * space advances (see struct ls_max).
+ */
+#ifndef __LOCKSTAT_H
+#define __LOCKSTAT_H
+
+#define LS_MAX_VMS		64	/* power of two: slot index is masked */
+#define LS_HIST_SLOTS		32	/* log2(ns) buckets: [0,1] ... [2^31,inf) */
+#define LS_MAX_STACK_DEPTH	32
+#define LS_COMM_LEN		16
+
+/* lock:contention_begin flags, include/trace/events/lock.h */
+#define LS_LCB_F_SPIN		(1U << 0)
+#define LS_LCB_F_READ		(1U << 1)
+#define LS_LCB_F_WRITE		(1U << 2)
+
+enum ls_mode {
+	LS_READ = 0,
+	LS_WRITE = 1,
+	LS_NR_MODES,
+};
+
+enum ls_vm_state {
+	LS_VM_FREE = 0,		/* slot unused (kvm == 0)              */
+	LS_VM_LIVE = 1,		/* lock address is in the watch map    */
+	LS_VM_DEAD = 2,		/* VM freed; final stats not yet shown */
+};
+
+enum ls_found_by {
+	LS_FOUND_CREATE = 1,	/* creation hook while the tool ran    */
+	LS_FOUND_SCAN = 2,	/* task_file iterator (existing VM)    */
+};
+
+/* Reasons an event could not be fully accounted; per-CPU counters. */
+enum ls_drop {
+	LS_DROP_HOLD_FULL,	/* hold-start map full: hold not timed       */
+	LS_DROP_HOLD_STALE,	/* start record overwritten (missed release) */
+	LS_DROP_NO_START,	/* release without a start record            */
+	LS_DROP_STACK,		/* bpf_get_stackid() failed                  */
+	LS_DROP_SITE_FULL,	/* call-site map full                        */
+	LS_DROP_WAIT_STALE,	/* wait-begin slot overwritten                */
+	LS_DROP_WAIT_NO_BEGIN,	/* wait end (or contended) without a begin   */
+	LS_DROP_VM_FULL,	/* no free VM slot                           */
+	LS_DROP_WATCH_FULL,	/* watch map full                            */
+	LS_DROP_NR,
+};
+
+/* Which hooks feed the accounting (rodata "source"). */
+enum ls_source {
+	LS_SRC_RAW = 0,		/* fentry _raw_{read,write}_{lock,unlock} +
+				 * tp_btf lock:contention_{begin,end}   */
+	LS_SRC_LOCKDEP = 1,	/* tp_btf lock:lock_{acquire,release,
+				 * contended,acquired} (CONFIG_LOCK_STAT) */
+	LS_SRC_CONTENTION = 2,	/* contention tracepoints only: no hold  */
+};
+
+/*
+ * Maximum for one interval.  BPF writes mx[epoch & 1]; when it finds a stale
+ * tag it restarts that slot.  User space bumps the epoch, then reads the slot
+ * of the epoch that just ended.
+ */
+struct ls_max {
+	__u64 epoch;
+	__u64 val;
+};
+
+struct ls_mode_stats {
+	__u64 acquired;		/* lock() calls (all of them, not sampled) */
+	__u64 contended;	/* acquisitions that had to wait           */
+	__u64 wait_total;	/* ns                                      */
+	__u64 hold_count;	/* releases with a matching start          */
+	__u64 hold_total;	/* ns                                      */
+	struct ls_max wait_max[2];
+	struct ls_max hold_max[2];
+	__u64 wait_hist[LS_HIST_SLOTS];
+	__u64 hold_hist[LS_HIST_SLOTS];
+};
+
+struct ls_vm {
+	__u64 kvm;		/* struct kvm *; 0 = slot free             */
+	__u64 lock;		/* watch key: &kvm->mmu_lock (+dep_map off) */
+	__u64 created_ns;	/* bpf_ktime_get_ns() when found           */
+	__u64 dead_ns;
+	__u32 state;		/* enum ls_vm_state                        */
+	__u32 vm_id;		/* unique for the tool's lifetime, from 1  */
+	__u32 tgid;		/* VMM process that owns/created the VM    */
+	__s32 userspace_pid;	/* kvm->userspace_pid, -1 if unknown       */
+	__u32 found_by;		/* enum ls_found_by                        */
+	__u32 scan_gen;		/* last iterator pass that saw it          */
+	char comm[LS_COMM_LEN];
+};
+
+struct ls_watch {
+	__u32 slot;
+	__u32 vm_id;
+};
+
+struct ls_hold_key {
+	__u64 lock;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct ls_hold {
+	__u64 start;		/* hold start (reset to wait end if contended) */
+	__u64 wait;		/* ns waited for this acquisition          */
+	__s32 stackid;		/* -1 if none                              */
+	__u32 slot;
+	__u32 vm_id;
+	__u8 mode;
+	__u8 contended;
+	__u16 pad;
+};
+
+/* per-CPU: a spinning waiter cannot migrate between begin and end */
+struct ls_wait {
+	__u64 lock;
+	__u64 ts;
+	__u32 slot;
+	__u32 vm_id;
+	__u32 mode;
+	__s32 stackid;		/* waiter's stack, contention-only source */
+};
+
+struct ls_site_key {
+	__u32 vm_id;
+	__u32 mode;
+	__s32 stackid;
+	__u32 pad;
+};
+
+struct ls_site {
+	__u64 acquired;
+	__u64 contended;
+	__u64 wait_total;
+	__u64 hold_total;
+	struct ls_max hold_max[2];
+};
+
+#endif /* __LOCKSTAT_H */

@@ -1,0 +1,75 @@
+#!/bin/bash
+# Show that the pipeline fails, with a clear message, where it must:
+#   1. a series with a patch that does not apply;
+#   2. a kernel WARN in the dirty-log path (the console scan must catch it);
+#   3. a guest that never powers off.
+# Each check passes only if the step under test FAILS.  Prints N passed, N failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+tree=$build/linux
+pass=0 fail=0
+result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "negative: ok - $2"; else
+	fail=$((fail + 1)); echo "negative: NOT OK - $2"; fi; }
+
+# 1. A patch that does not apply, on a scratch worktree at the base.
+neg=$build/neg-tree neg_patches=$build/neg-patches
+rm -rf "$neg_patches"; mkdir -p "$neg_patches"
+git -C "$tree" worktree remove --force "$neg" >/dev/null 2>&1 || rm -rf "$neg"
+git -C "$tree" worktree prune
+git -C "$tree" worktree add -q --detach "$neg" linux-source
+cp "$top"/patches/*.patch "$neg_patches/" 2>/dev/null || true
+cat > "$neg_patches/0999-does-not-apply.patch" <<'PATCH'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: Negative Check <negative@localhost>
+Subject: [PATCH] KVM: a patch whose context is not in the tree
+
+---
+ virt/kvm/kvm_main.c | 1 +
+ 1 file changed, 1 insertion(+)
+
+diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
+--- a/virt/kvm/kvm_main.c
++++ b/virt/kvm/kvm_main.c
+@@ -1,3 +1,4 @@
+ this line is not in kvm_main.c
+ nor is this one
++int negative_check;
+ and not this one either
+PATCH
+out=$(PATCHES_DIR=$neg_patches "$top/scripts/mktree.sh" "$neg" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/    /'
+[ $rc != 0 ] && echo "$out" | grep -q '0999-does-not-apply.patch'
+result $? "a patch that does not apply fails 'make tree' and is named"
+git -C "$tree" worktree remove --force "$neg" >/dev/null 2>&1
+rm -rf "$neg_patches"
+
+# 2. WARN_ON(1) in the dirty-log path: plant it in the tree (uncommitted),
+#    rebuild incrementally, boot, then restore the tree and rebuild.
+mmu=$tree/arch/x86/kvm/mmu/mmu.c
+kdebug=$build/kernel-debug
+sed -i '/^void kvm_arch_mmu_enable_log_dirty_pt_masked(/,/^{/ s/^{$/{\n\tWARN_ON(1);/' "$mmu"
+grep -q 'WARN_ON(1);' "$mmu" || { echo "negative: could not plant WARN_ON"; exit 1; }
+if flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kdebug" debug >"$build/neg-warn-build.log" 2>&1; then
+	python3 "$top/scripts/vmtest.py" --kernel "$kdebug/arch/x86/boot/bzImage" \
+		--initrd "$build/initramfs.cpio.gz" --plan smoke --modes tdp \
+		--timeout 600 --logdir "$build/negative-warn" --expect-fail
+	result $? "a WARN_ON(1) in the dirty-log path fails the console scan"
+else
+	tail -20 "$build/neg-warn-build.log"
+	result 1 "a WARN_ON(1) in the dirty-log path fails the console scan (build failed)"
+fi
+git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
+flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kdebug" debug >"$build/neg-warn-build.log" 2>&1 ||
+	echo "negative: WARNING: rebuilding the restored kernel failed, see $build/neg-warn-build.log"
+
+# 3. A guest that never powers off.
+python3 "$top/scripts/vmtest.py" --kernel "$build/kernel-debug/arch/x86/boot/bzImage" \
+	--initrd "$build/initramfs.cpio.gz" --plan smoke --modes tdp \
+	--timeout 240 --append fastpf.hang=1 --logdir "$build/negative-hang" --expect-fail
+result $? "a guest that never powers off fails with a timeout"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]

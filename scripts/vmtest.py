@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Boot a kernel under QEMU TCG once per MMU mode, run a test plan in the
+guest, and judge the result from the guest's KTAP report and its kernel log.
+
+A mode fails if any test fails, if the guest never reports, or if the kernel
+log holds a WARNING, BUG, lockdep report, KASAN report or hung task.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+MODES = {
+    "tdp": "kvm_amd.npt=1 kvm.tdp_mmu=1",
+    "legacy-tdp": "kvm_amd.npt=1 kvm.tdp_mmu=0",
+    "shadow": "kvm_amd.npt=0",
+}
+
+# What fails a run even if every test passed.
+BAD_KERNEL_LINES = re.compile(
+    r"WARNING:|BUG:|\bOops\b|Kernel panic|kernel BUG|"
+    r"-\[ cut here \]-|lockdep|possible recursive locking|"
+    r"possible circular locking|inconsistent lock state|"
+    r"suspicious RCU usage|KASAN:|UBSAN:|blocked for more than|"
+    r"general protection fault|refcount_t:|list_add corruption|"
+    r"list_del corruption")
+
+KTAP = re.compile(r"^(ok|not ok) (\d+) (\S+)(?: # (.*))?$")
+COUNTER = re.compile(r"^# counter (\S+) \{ (\w+(?:\.\w+)?): *(\S+) *\} hitcount: *(\d+)")
+
+
+def run_mode(args, mode):
+    append = " ".join([
+        "console=ttyS0", "panic=-1", "loglevel=5", "log_buf_len=8M",
+        "sysctl.kernel.hung_task_timeout_secs=60",
+        MODES[mode], f"fastpf.plan={args.plan}", f"fastpf.mode={mode}",
+        args.append,
+    ]).strip()
+    cmd = [args.qemu, "-accel", "tcg,thread=multi", "-cpu", "max",
+           "-smp", str(args.smp), "-m", args.mem, "-display", "none",
+           "-serial", "stdio", "-monitor", "none", "-no-reboot",
+           "-kernel", args.kernel, "-initrd", args.initrd, "-append", append]
+    log_path = os.path.join(args.logdir, f"{mode}.console.log")
+    t0 = time.monotonic()
+    timed_out = False
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            proc.wait()
+    elapsed = time.monotonic() - t0
+    with open(log_path, "rb") as f:
+        text = f.read().decode("utf-8", "replace").replace("\r", "")
+    return parse(text, mode, timed_out, elapsed, log_path, args.timeout)
+
+
+def parse(text, mode, timed_out, elapsed, log_path, limit):
+    res = {"mode": mode, "tests": {}, "counters": {}, "problems": [],
+           "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": []}
+    in_dmesg = False
+    done = False
+    for line in text.splitlines():
+        if line.startswith("# ---- dmesg begin"):
+            in_dmesg = True
+            continue
+        if line.startswith("# ---- dmesg end"):
+            in_dmesg = False
+            continue
+        if line.startswith("# fastpf: done") or line.startswith("# fastpf.hang=1"):
+            done = True
+        m = re.match(r"^1\.\.(\d+)$", line)
+        if m and not in_dmesg:
+            res["planned"] = int(m.group(1))
+        m = KTAP.match(line)
+        if m and not in_dmesg:
+            ok, _, name, directive = m.groups()
+            res["tests"][name] = (ok == "ok", directive or "")
+            continue
+        m = COUNTER.match(line)
+        if m:
+            ev, key, val, hits = m.groups()
+            res["counters"][(ev, val)] = int(hits)
+            continue
+        m = re.match(r"^# retpf spurious=(\d+) fixed=(\d+)", line)
+        if m:
+            res["retpf"] = {"spurious": m.group(1), "fixed": m.group(2)}
+            continue
+        if line.startswith("# lock_stat "):
+            res["lock_stat"].append(line[len("# lock_stat "):])
+            continue
+        # Kernel messages: the dmesg dump, or anything printed outside KTAP
+        # (a panic never reaches the dump).
+        if in_dmesg or re.match(r"^\[ *\d+\.\d+\]", line):
+            if BAD_KERNEL_LINES.search(line):
+                res["problems"].append(line.strip())
+    if timed_out:
+        res["problems"].insert(0, f"guest did not power off within {limit}s "
+                               f"(timeout; see {log_path})")
+    elif not done:
+        res["problems"].insert(0, f"guest stopped without reporting "
+                               f"(crash or early exit; see {log_path})")
+    if res["planned"] is not None and len(res["tests"]) < res["planned"]:
+        res["problems"].append(f"only {len(res['tests'])} of {res['planned']} "
+                               f"planned tests reported")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--plan", default="check")
+    ap.add_argument("--modes", default="tdp,legacy-tdp,shadow")
+    ap.add_argument("--timeout", type=int, default=1200,
+                    help="seconds before a guest is declared hung")
+    ap.add_argument("--logdir", default="build/vmtest")
+    ap.add_argument("--append", default="", help="extra kernel parameters")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--mem", default="3G")
+    ap.add_argument("--expect-fail", action="store_true",
+                    help="negative check: exit 0 only if the run fails")
+    args = ap.parse_args()
+    os.makedirs(args.logdir, exist_ok=True)
+
+    results = []
+    for mode in args.modes.split(","):
+        print(f"vmtest: mode {mode} ({MODES[mode]}), plan {args.plan} ...", flush=True)
+        r = run_mode(args, mode)
+        results.append(r)
+        status = "FAIL" if r["problems"] or not all(ok for ok, _ in r["tests"].values()) else "ok"
+        print(f"vmtest: mode {mode}: {status} in {r['elapsed']:.0f}s", flush=True)
+    failed_runs = report(results)
+    if args.expect_fail:
+        print("vmtest: negative check " + ("failed as expected" if failed_runs else
+                                           "DID NOT FAIL: the check is broken"))
+        return 0 if failed_runs else 1
+    return 1 if failed_runs else 0
+
+
+def report(results):
+    names = []
+    for r in results:
+        for n in r["tests"]:
+            if n not in names:
+                names.append(n)
+    w = max([len(n) for n in names] + [24])
+    print()
+    print(f"{'test':<{w}} " + " ".join(f"{r['mode']:>12}" for r in results))
+    passed = failed = 0
+    for n in names:
+        cells = []
+        for r in results:
+            if n not in r["tests"]:
+                cells.append("missing")
+                failed += 1
+                continue
+            ok, directive = r["tests"][n]
+            if ok and "SKIP" in directive:
+                cells.append("skip")
+            elif ok:
+                cells.append("ok")
+                passed += 1
+            else:
+                cells.append("FAIL" if "TIMEOUT" not in directive else "TIMEOUT")
+                failed += 1
+        print(f"{n:<{w}} " + " ".join(f"{c:>12}" for c in cells))
+
+    print()
+    print("Fault paths (exact counts from tracefs histogram triggers):")
+    for r in results:
+        c = r["counters"]
+        fast = {v: h for (ev, v), h in c.items() if ev == "kvmmmu/fast_page_fault"}
+        pf = sum(h for (ev, _), h in c.items() if ev == "kvm/kvm_page_fault")
+        retpf = r.get("retpf")
+        if not retpf:
+            print(f"  {r['mode']:>10}: fast_page_fault format not reported: "
+                  f"fixed/spurious unknown")
+            continue
+        fixed = fast.get(retpf["fixed"], 0)
+        spurious = fast.get(retpf["spurious"], 0)
+        print(f"  {r['mode']:>10}: kvm_page_fault={pf} fast-path fixed={fixed} "
+              f"spurious={spurious} fast_page_fault calls={sum(fast.values())}")
+        extra = sorted((ev, v, h) for (ev, v), h in c.items()
+                       if ev not in ("kvmmmu/fast_page_fault", "kvm/kvm_page_fault"))
+        for ev, v, h in extra:
+            print(f"  {'':>10}  {ev} {v}: {h}")
+        for line in r["lock_stat"]:
+            print(f"  {'':>10}  lock_stat {line}")
+
+    bad_runs = 0
+    for r in results:
+        if r["problems"]:
+            bad_runs += 1
+            print(f"\nmode {r['mode']}: kernel log / runner problems "
+                  f"(these fail the mode):")
+            for p in r["problems"][:40]:
+                print(f"  {p}")
+            failed += 1
+    print()
+    print(f"{passed} passed, {failed} failed")
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
