@@ -56,7 +56,8 @@ kernel: tree
 	$(Q)$(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) debug
 
 base-tree: tree
-	$(Q)test -d $(BASE_TREE) || mkdir -p $(BUILD)/base && git -C $(TREE) worktree add -q --detach $(BASE_TREE) linux-source
+	$(Q)test -d $(BASE_TREE) || { mkdir -p $(BUILD)/base && \
+		git -C $(TREE) worktree add -q --detach $(BASE_TREE) linux-source; }
 
 kernel-baseline: base-tree
 	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(KBASE) baseline
