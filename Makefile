@@ -90,6 +90,11 @@ soak: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan soak --modes $(MODES) --timeout 3600 --logdir $(BUILD)/soak
 
+BENCH_REPS ?= 5
+bench: initramfs kernel-baseline
+	$(Q)python3 scripts/bench.py --patched $(BZIMAGE) --baseline $(BZIMAGE_BASE) \
+		--initrd $(INITRD) --modes $(MODES) --reps $(BENCH_REPS) --out $(BUILD)/bench
+
 negative: initramfs
 	$(Q)scripts/negative-checks.sh
 

@@ -21,7 +21,8 @@ MODES = {
 # What fails a run even if every test passed.
 BAD_KERNEL_LINES = re.compile(
     r"WARNING:|BUG:|\bOops\b|Kernel panic|kernel BUG|"
-    r"-\[ cut here \]-|lockdep|possible recursive locking|"
+    r"-\[ cut here \]-|lockdep is turned off|DEBUG_LOCKS_WARN_ON|"
+    r"possible recursive locking|"
     r"possible circular locking|inconsistent lock state|"
     r"suspicious RCU usage|KASAN:|UBSAN:|blocked for more than|"
     r"general protection fault|refcount_t:|list_add corruption|"
@@ -62,7 +63,8 @@ def run_mode(args, mode):
 
 def parse(text, mode, timed_out, elapsed, log_path, limit):
     res = {"mode": mode, "tests": {}, "counters": {}, "problems": [],
-           "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": []}
+           "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": [],
+           "text": text}
     in_dmesg = False
     done = False
     for line in text.splitlines():

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""make bench: the unpatched and the patched kernel side by side in one run.
+
+Boots the baseline and the patched kernel alternately in the same emulator,
+REPS times per MMU mode, runs the bench plan in each boot, and reports for
+every metric the median per kernel, the spread (min-max) and the ratio
+patched/baseline.  Absolute times under QEMU TCG are not hardware figures;
+only the ratios, measured in the same run, are meant to carry.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmtest  # noqa: E402
+
+# metric name -> (test name in the plan, regex on its output, how to reduce)
+METRICS = {
+    "populate_s": ("perf", r"Populate memory time: ([\d.]+)s", "first"),
+    "dirty_memory_s": ("perf", r"Iteration (\d+) dirty memory time: ([\d.]+)s", "iter2+"),
+    "clear_log_avg_s": ("perf", r"Clear dirty log over .* \(Avg ([\d.]+)s/iteration\)", "first"),
+    "get_log_avg_s": ("perf", r"Get dirty log over .* \(Avg ([\d.]+)s/iteration\)", "first"),
+    "stress_writes_per_s": ("stress", r"bench: .*writes_per_s=([\d.]+)", "first"),
+    "stress_collect_avg_ms": ("stress", r"bench: .*collect_avg_ms=([\d.]+)", "first"),
+}
+
+
+def extract(text, test, regex, how):
+    """Values of a metric in one boot's console text, for one test."""
+    # The guest indents each test's output with "# " just before its KTAP
+    # line; take the block that ends with "ok N <test>".
+    lines = text.splitlines()
+    block, cur = {}, []
+    for line in lines:
+        m = vmtest.KTAP.match(line)
+        if m:
+            block[m.group(3)] = cur
+            cur = []
+        elif line.startswith("# "):
+            cur.append(line[2:])
+    out = block.get(test, [])
+    vals = []
+    for line in out:
+        m = re.search(regex, line)
+        if not m:
+            continue
+        if how == "iter2+":
+            if int(m.group(1)) >= 2:
+                vals.append(float(m.group(2)))
+        else:
+            vals.append(float(m.group(1)))
+    if not vals:
+        return None
+    return statistics.median(vals) if how == "iter2+" else vals[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--patched", required=True)
+    ap.add_argument("--baseline", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--modes", default="tdp,legacy-tdp,shadow")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--out", default="build/bench")
+    ap.add_argument("--timeout", type=int, default=900)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    kernels = {"baseline": args.baseline, "patched": args.patched}
+    samples = {}  # (mode, metric, kernel) -> [values]
+    failures = []
+    for mode in args.modes.split(","):
+        for rep in range(args.reps):
+            for name in ("baseline", "patched"):   # alternate, same emulator
+                ns = argparse.Namespace(
+                    kernel=kernels[name], initrd=args.initrd, plan="bench",
+                    timeout=args.timeout, logdir=os.path.join(args.out, name),
+                    append="", qemu="qemu-system-x86_64", smp=2, mem="3G")
+                os.makedirs(ns.logdir, exist_ok=True)
+                r = vmtest.run_mode(ns, mode)
+                ok = not r["problems"] and r["tests"] and all(o for o, _ in r["tests"].values())
+                os.replace(r["log"], os.path.join(ns.logdir, f"{mode}.{rep}.console.log"))
+                print(f"bench: {mode} rep {rep} {name}: {'ok' if ok else 'FAILED'} "
+                      f"({r['elapsed']:.0f}s)", flush=True)
+                if not ok:
+                    failures.append(f"{mode} rep {rep} {name}: {r['problems'][:3]}")
+                    continue
+                for metric, (test, regex, how) in METRICS.items():
+                    v = extract(r["text"], test, regex, how)
+                    if v is not None:
+                        samples.setdefault((mode, metric, name), []).append(v)
+
+    rows = []
+    for mode in args.modes.split(","):
+        for metric in METRICS:
+            b = samples.get((mode, metric, "baseline"), [])
+            p = samples.get((mode, metric, "patched"), [])
+            if not b or not p:
+                continue
+            mb, mp = statistics.median(b), statistics.median(p)
+            rows.append({
+                "mode": mode, "metric": metric, "n_baseline": len(b), "n_patched": len(p),
+                "baseline_median": mb, "patched_median": mp,
+                "baseline_min": min(b), "baseline_max": max(b),
+                "patched_min": min(p), "patched_max": max(p),
+                "ratio": mp / mb if mb else None,
+                # spread of the ratio: the extremes of the two samples
+                "ratio_lo": min(p) / max(b) if max(b) else None,
+                "ratio_hi": max(p) / min(b) if min(b) else None,
+                "baseline": b, "patched": p,
+            })
+
+    print()
+    print("Absolute times under QEMU TCG are not hardware figures; only the ratios carry.")
+    print(f"{'mode':<11} {'metric':<22} {'baseline':>10} {'patched':>10} {'ratio':>7}  spread")
+    for r in rows:
+        print(f"{r['mode']:<11} {r['metric']:<22} {r['baseline_median']:>10.4f} "
+              f"{r['patched_median']:>10.4f} {r['ratio']:>7.3f}  "
+              f"[{r['ratio_lo']:.3f}, {r['ratio_hi']:.3f}]  n={r['n_baseline']}/{r['n_patched']}")
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump({"reps": args.reps, "rows": rows, "failures": failures,
+                   "note": "QEMU TCG; ratios patched/baseline; medians"}, f, indent=1)
+    plot(rows, args.out)
+    if failures:
+        print("\nbench: failed boots (not counted):")
+        for f in failures:
+            print("  " + f)
+    print(f"\nbench: {os.path.join(args.out, 'bench.json')}, {os.path.join(args.out, 'bench.png')}")
+    return 1 if failures else 0
+
+
+def plot(rows, out):
+    if not rows:
+        return
+    dat = os.path.join(out, "bench.dat")
+    with open(dat, "w") as f:
+        for i, r in enumerate(rows):
+            f.write(f"{i} {r['ratio']:.4f} {r['ratio_lo']:.4f} {r['ratio_hi']:.4f} "
+                    f"\"{r['mode']}:{r['metric']}\"\n")
+    script = f"""
+set terminal pngcairo size 1100,500
+set output '{os.path.join(out, "bench.png")}'
+set title 'patched / baseline (median, bars: extremes), QEMU TCG'
+set ylabel 'ratio (lower is better for times, higher for writes/s)'
+set xtics rotate by -40 font ',8'
+set grid ytics
+set yrange [0:*]
+plot '{dat}' using 1:2:3:4:xtic(5) with yerrorbars title 'ratio', 1 with lines title ''
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"bench: gnuplot failed: {e}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
