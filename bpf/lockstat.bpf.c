@@ -88,12 +88,24 @@ struct {
 	__type(value, struct ls_site);
 } sites SEC(".maps");
 
+/*
+ * Stacks are stored by a 64-bit hash of their frames, not with
+ * bpf_get_stackid(): a stack map drops every stack whose bucket collides
+ * with another (-EEXIST) for good, which would hide a hot call site.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);		/* resized by user space */
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, LS_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+	__type(key, __u64);
+	__type(value, struct ls_stack);
+} stack_text SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ls_stack);
+} stack_buf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -125,6 +137,41 @@ static __always_inline void max_update(struct ls_max *mx, __u64 val)
 	} else if (val > m->val) {
 		m->val = val;
 	}
+}
+
+/* kernel stack of the current context -> hash (0 if unavailable) */
+static __always_inline __u64 get_stack(void *ctx)
+{
+	struct ls_stack *buf;
+	__u32 zero = 0;
+	__u64 h = 0xcbf29ce484222325ULL;
+	long n, err;
+	int i;
+
+	if (!want_stacks)
+		return 0;
+	buf = bpf_map_lookup_elem(&stack_buf, &zero);
+	if (!buf)
+		return 0;
+	/* zero-fills the part of the buffer it does not use */
+	n = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips), 0);
+	if (n <= 0) {
+		drop(LS_DROP_STACK);
+		return 0;
+	}
+	for (i = 0; i < LS_MAX_STACK_DEPTH; i++) {
+		h ^= buf->ips[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	if (!h)
+		h = 1;
+	if (!bpf_map_lookup_elem(&stack_text, &h)) {
+		err = bpf_map_update_elem(&stack_text, &h, buf, BPF_NOEXIST);
+		if (err && err != -EEXIST)
+			drop(LS_DROP_STACK_FULL);
+	}
+	return h;
 }
 
 static __always_inline struct ls_mode_stats *vm_stats(__u32 slot, __u32 mode)
@@ -312,9 +359,10 @@ int ls_scan(struct bpf_iter__task_file *ctx)
 /* ------------------------------------------------------------------ */
 /* acquisition, wait and hold                                          */
 
-static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode)
+static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode,
+				       __u32 tid)
 {
-	struct ls_hold_key hk = { .lock = lock, .tid = cur_tid() };
+	struct ls_hold_key hk = { .lock = lock, .tid = tid };
 	struct ls_hold h = {}, *old;
 	struct ls_mode_stats *st;
 	struct ls_watch *w;
@@ -330,14 +378,7 @@ static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode)
 	h.slot = w->slot;
 	h.vm_id = w->vm_id;
 	h.mode = mode;
-	h.stackid = -1;
-	if (want_stacks) {
-		h.stackid = bpf_get_stackid(ctx, &stacks, 0);
-		if (h.stackid < 0) {
-			drop(LS_DROP_STACK);
-			h.stackid = -1;
-		}
-	}
+	h.stack = get_stack(ctx);
 
 	old = bpf_map_lookup_elem(&holds, &hk);
 	if (old)
@@ -349,7 +390,7 @@ static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode)
 static __always_inline void site_add(struct ls_hold *h, __u64 hold, bool timed)
 {
 	struct ls_site_key sk = {
-		.vm_id = h->vm_id, .mode = h->mode, .stackid = h->stackid,
+		.vm_id = h->vm_id, .mode = h->mode, .stack = h->stack,
 	};
 	struct ls_site zero = {}, *s;
 
@@ -369,7 +410,7 @@ static __always_inline void site_add(struct ls_hold *h, __u64 hold, bool timed)
 	}
 }
 
-static __always_inline void on_release(__u64 lock)
+static __always_inline void on_release(__u64 lock, __u32 tid)
 {
 	struct ls_hold_key hk;
 	struct ls_mode_stats *st;
@@ -383,7 +424,7 @@ static __always_inline void on_release(__u64 lock)
 
 	now = bpf_ktime_get_ns();
 	hk.lock = lock;
-	hk.tid = cur_tid();
+	hk.tid = tid;
 	hk.pad = 0;
 	h = bpf_map_lookup_elem(&holds, &hk);
 	if (!h || h->vm_id != w->vm_id) {
@@ -403,7 +444,8 @@ static __always_inline void on_release(__u64 lock)
 }
 
 /* the waiter starts spinning; @mode < 0: take it from the hold record */
-static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode)
+static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
+					  __u32 tid)
 {
 	struct ls_wait *ws;
 	struct ls_watch *w;
@@ -414,7 +456,7 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode)
 		return;
 
 	if (mode < 0) {
-		struct ls_hold_key hk = { .lock = lock, .tid = cur_tid() };
+		struct ls_hold_key hk = { .lock = lock, .tid = tid };
 		struct ls_hold *h = bpf_map_lookup_elem(&holds, &hk);
 
 		if (!h) {
@@ -433,14 +475,9 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode)
 	ws->slot = w->slot;
 	ws->vm_id = w->vm_id;
 	ws->mode = mode;
-	ws->stackid = -1;
-	if (source == LS_SRC_CONTENTION && want_stacks) {
-		int id = bpf_get_stackid(ctx, &stacks, 0);
-
-		if (id < 0)
-			drop(LS_DROP_STACK);
-		ws->stackid = id < 0 ? -1 : id;
-	}
+	ws->stack = 0;
+	if (source == LS_SRC_CONTENTION)
+		ws->stack = get_stack(ctx);
 	ws->ts = bpf_ktime_get_ns();
 }
 
@@ -448,7 +485,8 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode)
  * The waiter got the lock.  @any_acquire: the hook fires for every
  * acquisition (lock:lock_acquired), so a missing begin is not an error.
  */
-static __always_inline void on_wait_end(__u64 lock, bool any_acquire)
+static __always_inline void on_wait_end(__u64 lock, bool any_acquire,
+					__u32 tid)
 {
 	struct ls_hold_key hk;
 	struct ls_mode_stats *st;
@@ -480,7 +518,7 @@ static __always_inline void on_wait_end(__u64 lock, bool any_acquire)
 	if (source == LS_SRC_CONTENTION) {
 		struct ls_site_key sk = {
 			.vm_id = ws->vm_id, .mode = ws->mode,
-			.stackid = ws->stackid,
+			.stack = ws->stack,
 		};
 		struct ls_site sz = {}, *s;
 
@@ -496,7 +534,7 @@ static __always_inline void on_wait_end(__u64 lock, bool any_acquire)
 
 	/* the hold starts now, as lock_stat's does after a wait */
 	hk.lock = lock;
-	hk.tid = cur_tid();
+	hk.tid = tid;
 	hk.pad = 0;
 	h = bpf_map_lookup_elem(&holds, &hk);
 	if (h) {
@@ -511,14 +549,14 @@ static __always_inline void on_wait_end(__u64 lock, bool any_acquire)
 SEC("fentry/_raw_write_lock")
 int BPF_PROG(ls_write_lock, void *lock)
 {
-	on_acquire(ctx, (__u64)lock, LS_WRITE);
+	on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
 	return 0;
 }
 
 SEC("fentry/_raw_read_lock")
 int BPF_PROG(ls_read_lock, void *lock)
 {
-	on_acquire(ctx, (__u64)lock, LS_READ);
+	on_acquire(ctx, (__u64)lock, LS_READ, cur_tid());
 	return 0;
 }
 
@@ -526,7 +564,7 @@ int BPF_PROG(ls_read_lock, void *lock)
 SEC("fentry/_raw_write_lock_nested")
 int BPF_PROG(ls_write_lock_nested, void *lock, int subclass)
 {
-	on_acquire(ctx, (__u64)lock, LS_WRITE);
+	on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
 	return 0;
 }
 
@@ -534,7 +572,7 @@ SEC("fexit/_raw_write_trylock")
 int BPF_PROG(ls_write_trylock, void *lock, int ret)
 {
 	if (ret)
-		on_acquire(ctx, (__u64)lock, LS_WRITE);
+		on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
 	return 0;
 }
 
@@ -542,21 +580,21 @@ SEC("fexit/_raw_read_trylock")
 int BPF_PROG(ls_read_trylock, void *lock, int ret)
 {
 	if (ret)
-		on_acquire(ctx, (__u64)lock, LS_READ);
+		on_acquire(ctx, (__u64)lock, LS_READ, cur_tid());
 	return 0;
 }
 
 SEC("fentry/_raw_write_unlock")
 int BPF_PROG(ls_write_unlock, void *lock)
 {
-	on_release((__u64)lock);
+	on_release((__u64)lock, cur_tid());
 	return 0;
 }
 
 SEC("fentry/_raw_read_unlock")
 int BPF_PROG(ls_read_unlock, void *lock)
 {
-	on_release((__u64)lock);
+	on_release((__u64)lock, cur_tid());
 	return 0;
 }
 
@@ -566,14 +604,14 @@ int BPF_PROG(ls_contention_begin, void *lock, unsigned int flags)
 	if (!(flags & (LS_LCB_F_READ | LS_LCB_F_WRITE)))
 		return 0;	/* not an rwlock wait */
 	on_wait_begin(ctx, (__u64)lock,
-		      (flags & LS_LCB_F_WRITE) ? LS_WRITE : LS_READ);
+		      (flags & LS_LCB_F_WRITE) ? LS_WRITE : LS_READ, cur_tid());
 	return 0;
 }
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(ls_contention_end, void *lock, int ret)
 {
-	on_wait_end((__u64)lock);
+	on_wait_end((__u64)lock, false, cur_tid());
 	return 0;
 }
 
@@ -583,27 +621,79 @@ SEC("tp_btf/lock_acquire")
 int BPF_PROG(ls_ld_acquire, void *lock, unsigned int subclass, int trylock,
 	     int read, int check, void *next_lock, unsigned long ip)
 {
-	on_acquire(ctx, (__u64)lock, read ? LS_READ : LS_WRITE);
+	on_acquire(ctx, (__u64)lock, read ? LS_READ : LS_WRITE, cur_tid());
 	return 0;
 }
 
 SEC("tp_btf/lock_release")
 int BPF_PROG(ls_ld_release, void *lock, unsigned long ip)
 {
-	on_release((__u64)lock);
+	on_release((__u64)lock, cur_tid());
 	return 0;
 }
 
 SEC("tp_btf/lock_contended")
 int BPF_PROG(ls_ld_contended, void *lock, unsigned long ip)
 {
-	on_wait_begin(ctx, (__u64)lock, -1);
+	on_wait_begin(ctx, (__u64)lock, -1, cur_tid());
 	return 0;
 }
 
 SEC("tp_btf/lock_acquired")
 int BPF_PROG(ls_ld_acquired, void *lock, unsigned long ip)
 {
-	on_wait_end((__u64)lock, true);
+	on_wait_end((__u64)lock, true, cur_tid());
+	return 0;
+}
+
+/* --- self-test entry points (lockstat --selftest) --------------------
+ *
+ * raw_tp programs are never attached: user space runs them with
+ * BPF_PROG_TEST_RUN and synthetic arguments, which drives the accounting
+ * above exactly as the real hooks do, on kernels where those hooks cannot
+ * be attached.  The kvm "pointers" are fake: reads through them fail
+ * safely (bpf_probe_read_kernel) and only their value is used.
+ */
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_register, void *kvm, __u32 tgid)
+{
+	register_vm(kvm, tgid, "lockstat-test", LS_FOUND_CREATE);
+	return 0;
+}
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_unregister, void *kvm)
+{
+	unregister_vm(kvm);
+	return 0;
+}
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_acquire, __u64 lock, __u32 mode, __u32 tid)
+{
+	on_acquire(ctx, lock, mode & 1, tid);
+	return 0;
+}
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_release, __u64 lock, __u32 tid)
+{
+	on_release(lock, tid);
+	return 0;
+}
+
+/* mode -1: take it from the hold record, as lock:lock_contended does */
+SEC("raw_tp")
+int BPF_PROG(ls_t_wait_begin, __u64 lock, int mode, __u32 tid)
+{
+	on_wait_begin(ctx, lock, mode, tid);
+	return 0;
+}
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_wait_end, __u64 lock, __u32 any_acquire, __u32 tid)
+{
+	on_wait_end(lock, any_acquire, tid);
 	return 0;
 }

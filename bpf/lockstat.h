@@ -43,7 +43,8 @@ enum ls_drop {
 	LS_DROP_HOLD_FULL,	/* hold-start map full: hold not timed       */
 	LS_DROP_HOLD_STALE,	/* start record overwritten (missed release) */
 	LS_DROP_NO_START,	/* release without a start record            */
-	LS_DROP_STACK,		/* bpf_get_stackid() failed                  */
+	LS_DROP_STACK,		/* bpf_get_stack() failed                    */
+	LS_DROP_STACK_FULL,	/* stack text map full: frames unknown       */
 	LS_DROP_SITE_FULL,	/* call-site map full                        */
 	LS_DROP_WAIT_STALE,	/* wait-begin slot overwritten                */
 	LS_DROP_WAIT_NO_BEGIN,	/* wait end (or contended) without a begin   */
@@ -111,7 +112,7 @@ struct ls_hold_key {
 struct ls_hold {
 	__u64 start;		/* hold start (reset to wait end if contended) */
 	__u64 wait;		/* ns waited for this acquisition          */
-	__s32 stackid;		/* -1 if none                              */
+	__u64 stack;		/* stack hash, key of stack_text; 0 = none */
 	__u32 slot;
 	__u32 vm_id;
 	__u8 mode;
@@ -126,14 +127,18 @@ struct ls_wait {
 	__u32 slot;
 	__u32 vm_id;
 	__u32 mode;
-	__s32 stackid;		/* waiter's stack, contention-only source */
+	__u32 pad;
+	__u64 stack;		/* waiter's stack, contention-only source */
 };
 
 struct ls_site_key {
 	__u32 vm_id;
 	__u32 mode;
-	__s32 stackid;
-	__u32 pad;
+	__u64 stack;		/* 0: no stack collected */
+};
+
+struct ls_stack {
+	__u64 ips[LS_MAX_STACK_DEPTH];	/* zero-padded */
 };
 
 struct ls_site {

@@ -18,6 +18,8 @@
 #include "kvm_core.bpf.h"
 
 const volatile __u32 targ_tgid = 0;
+/* no invalidation hooks: sample kvm->mmu_invalidate_seq at vCPU events */
+const volatile bool seq_at_faults = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -65,19 +67,29 @@ static __always_inline void add(__u64 *p, __u64 v)
 }
 
 /* counters[val]++ for a raw enum value; out-of-range values are drops */
+/*
+ * counters[val]++ for a raw enum value; out-of-range values are drops.
+ * The mask keeps the verifier's bounds even when clang reorders the check.
+ */
 static __always_inline void count_enum(__u64 *counters, __u32 val)
 {
-	if (val < FPF_ENUM_SLOTS)
-		add(&counters[val], 1);
-	else
+	if (val >= FPF_ENUM_SLOTS) {
 		count_drop(FPF_DROP_ENUM);
+		return;
+	}
+	barrier_var(val);
+	add(&counters[val & (FPF_ENUM_SLOTS - 1)], 1);
 }
 
 static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
 {
 	__u32 slot = hist_slot(v, FPF_HIST_SLOTS);
 
-	if (kind < FPF_HIST_NR)
+	if (kind >= FPF_HIST_NR || slot >= FPF_HIST_SLOTS)
+		return;
+	barrier_var(slot);
+	barrier_var(kind);
+	if (kind < FPF_HIST_NR && slot < FPF_HIST_SLOTS)
 		add(&vm->hist[kind][slot], 1);
 }
 
@@ -121,10 +133,10 @@ static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 }
 
 /*
- * The vCPU entry for @vcpu, and its VM in *@vmp.  Returns NULL if the
- * current thread does not pass the -p filter or a map is full.
+ * The vCPU entry for (@kvm, @vcpu_id), and its VM in *@vmp.  Returns NULL
+ * if the current thread does not pass the -p filter or a map is full.
  */
-static __always_inline struct fpf_vcpu *vcpu_get(void *vcpu,
+static __always_inline struct fpf_vcpu *vcpu_get(void *kvm, __u32 vcpu_id,
 						 struct fpf_vm **vmp)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -132,16 +144,14 @@ static __always_inline struct fpf_vcpu *vcpu_get(void *vcpu,
 	struct fpf_vcpu_key key = {};
 	struct fpf_vcpu *vs;
 	struct fpf_vm *vm;
-	void *kvm;
 
 	if (targ_tgid && tgid != targ_tgid)
 		return NULL;
-	kvm = kvm_core_vcpu_kvm(vcpu);
 	vm = vm_get(kvm, tgid);
 	if (!vm)
 		return NULL;
 	key.kvm = (__u64)kvm;
-	key.vcpu_id = kvm_core_vcpu_id(vcpu);
+	key.vcpu_id = vcpu_id;
 	vs = lookup_or_try_init(&vcpus, &key, &zero_vcpu);
 	if (!vs) {
 		count_drop(FPF_DROP_VCPU);
@@ -163,11 +173,13 @@ static __always_inline struct fpf_thread *thread_get(__u32 tid)
 	return t;
 }
 
-/* ---- fast-path outcome: one event per fast_page_fault() call ---- */
+/*
+ * The handlers take the VM and vCPU as scalars, so that the raw_tp test
+ * programs at the end (trace-fastpf --selftest) can drive them.
+ */
 
-SEC("tp_btf/fast_page_fault")
-int BPF_PROG(fpf_fast_page_fault, void *vcpu, void *fault, u64 *sptep,
-	     u64 old_spte, int ret)
+/* one fast_page_fault() call ended with RET_PF_* @ret */
+static __always_inline int on_fast_pf(void *kvm, __u32 vcpu_id, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, passes = 0, retries = 0, outcome = 0;
@@ -192,9 +204,11 @@ int BPF_PROG(fpf_fast_page_fault, void *vcpu, void *fault, u64 *sptep,
 			bpf_map_delete_elem(&threads, &tid);
 	}
 
-	vs = vcpu_get(vcpu, &vm);
+	vs = vcpu_get(kvm, vcpu_id, &vm);
 	if (!vs)
 		return 0;
+	if (seq_at_faults && vm->has_seq)
+		vm->seq_last = kvm_core_mmu_seq(kvm);
 	add(&vs->fast_calls, 1);
 	count_enum(vs->ret, (__u32)ret);
 	if (passes) {
@@ -207,99 +221,61 @@ int BPF_PROG(fpf_fast_page_fault, void *vcpu, void *fault, u64 *sptep,
 	return 0;
 }
 
-/* ---- passes, full mode: one event per pass of the fast-path loop ---- */
-
-SEC("tp_btf/fast_page_fault_pass")
-int BPF_PROG(fpf_pass, void *vcpu, u64 gfn, int level, int attempt,
-	     u64 old_spte, u64 new_spte, u64 found_spte, int outcome)
+/* one pass of the fast-path loop; @outcome < 0: not known (fallback) */
+static __always_inline int on_pass(void *kvm, __u32 vcpu_id, int attempt,
+				   int outcome)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fpf_thread *t;
 	struct fpf_vcpu *vs;
 	struct fpf_vm *vm;
 
-	vs = vcpu_get(vcpu, &vm);
+	vs = vcpu_get(kvm, vcpu_id, &vm);
 	if (!vs)
 		return 0;
 	add(&vs->passes, 1);
-	count_enum(vs->pass_outcome, (__u32)outcome);
+	if (outcome >= 0)
+		count_enum(vs->pass_outcome, (__u32)outcome);
 
 	t = thread_get(tid);
 	if (!t)
 		return 0;
 	t->passes++;
-	t->last_attempt = attempt;
-	t->last_outcome = outcome;
-	t->have_outcome = 1;
-	return 0;
-}
-
-/* ---- passes, fallback: the SPTE lookup runs once per pass ---- */
-
-static __always_inline int count_pass(void *vcpu)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fpf_thread *t;
-	struct fpf_vcpu *vs;
-	struct fpf_vm *vm;
-
-	vs = vcpu_get(vcpu, &vm);
-	if (!vs)
-		return 0;
-	add(&vs->passes, 1);
-	t = thread_get(tid);
-	if (t)
-		t->passes++;
-	return 0;
-}
-
-SEC("fentry/kvm_tdp_mmu_fast_pf_get_last_sptep")
-int BPF_PROG(fpf_tdp_get_last_sptep, void *vcpu)
-{
-	return count_pass(vcpu);
-}
-
-SEC("fentry/fast_pf_get_last_sptep")
-int BPF_PROG(fpf_legacy_get_last_sptep, void *vcpu)
-{
-	return count_pass(vcpu);
-}
-
-/* ---- stale faults retried instead of installed (full mode) ---- */
-
-SEC("tp_btf/kvm_mmu_fault_retry")
-int BPF_PROG(fpf_fault_retry, void *vcpu, void *fault, int reason)
-{
-	struct fpf_vcpu *vs;
-	struct fpf_vm *vm;
-	unsigned long seq, snap;
-
-	vs = vcpu_get(vcpu, &vm);
-	if (!vs)
-		return 0;
-	count_enum(vs->stale, (__u32)reason);
-	if (kvm_core_has_mmu_seq()) {
-		seq = kvm_core_mmu_seq(kvm_core_vcpu_kvm(vcpu));
-		snap = kvm_core_fault_mmu_seq(fault);
-		if (seq > snap)
-			add(&vs->stale_seq_lag, seq - snap);
+	if (outcome >= 0) {
+		t->last_attempt = attempt;
+		t->last_outcome = outcome;
+		t->have_outcome = 1;
 	}
 	return 0;
 }
 
-/* ---- invalidations ---- */
+/* a fault retried instead of installed; @lag: kvm seq - fault->mmu_seq */
+static __always_inline int on_stale(void *kvm, __u32 vcpu_id, int reason,
+				    __u64 lag)
+{
+	struct fpf_vcpu *vs;
+	struct fpf_vm *vm;
 
-static __always_inline void inval(void *kvm, bool end, int source)
+	vs = vcpu_get(kvm, vcpu_id, &vm);
+	if (!vs)
+		return 0;
+	count_enum(vs->stale, (__u32)reason);
+	add(&vs->stale_seq_lag, lag);
+	return 0;
+}
+
+/* invalidate begin/end; @source < 0: not known (fallback) */
+static __always_inline int on_inval(void *kvm, bool end, int source)
 {
 	struct fpf_vm *vm = vm_get(kvm, 0);
 
 	if (!vm)
-		return;
+		return 0;
 	if (!end) {
 		add(&vm->inval_begin, 1);
 		if (source >= 0)
 			count_enum(vm->inval_begin_src, source);
-		return;
+		return 0;
 	}
 	add(&vm->inval_end, 1);
 	if (source >= 0)
@@ -307,45 +283,13 @@ static __always_inline void inval(void *kvm, bool end, int source)
 	/* end runs after the seq increment, with mmu_lock held for write */
 	if (vm->has_seq)
 		vm->seq_last = kvm_core_mmu_seq(kvm);
-}
-
-SEC("tp_btf/kvm_mmu_invalidate_begin")
-int BPF_PROG(fpf_inval_begin_tp, void *kvm, int source)
-{
-	inval(kvm, false, source);
 	return 0;
 }
 
-SEC("tp_btf/kvm_mmu_invalidate_end")
-int BPF_PROG(fpf_inval_end_tp, void *kvm, int source)
-{
-	inval(kvm, true, source);
-	return 0;
-}
-
-SEC("fentry/kvm_mmu_invalidate_begin")
-int BPF_PROG(fpf_inval_begin_fn, void *kvm)
-{
-	inval(kvm, false, -1);
-	return 0;
-}
-
-/* fexit: kvm_mmu_invalidate_end() increments the seq */
-SEC("fexit/kvm_mmu_invalidate_end")
-int BPF_PROG(fpf_inval_end_fn, void *kvm)
-{
-	inval(kvm, true, -1);
-	return 0;
-}
-
-/* ---- dirty-log write-protect batches (full mode) ---- */
-
-SEC("tp_btf/kvm_mmu_wrprot_batch")
-int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
-	     unsigned int nr_changed, u64 tdp_mmu, u64 shared)
+static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, bool shared)
 {
 	struct fpf_vm *vm = vm_get(kvm, 0);
-	__u32 mode = (shared & 0xff) ? 1 : 0;
+	__u32 mode = shared ? 1 : 0;
 
 	if (!vm)
 		return 0;
@@ -354,10 +298,7 @@ int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
 	return 0;
 }
 
-/* ---- whole-fault latency ---- */
-
-SEC("fentry/kvm_mmu_page_fault")
-int BPF_PROG(fpf_pf_entry, void *vcpu)
+static __always_inline int on_pf_entry(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct fpf_thread *t;
@@ -370,8 +311,7 @@ int BPF_PROG(fpf_pf_entry, void *vcpu)
 	return 0;
 }
 
-SEC("fexit/kvm_mmu_page_fault")
-int BPF_PROG(fpf_pf_exit, void *vcpu)
+static __always_inline int on_pf_exit(void *kvm, __u32 vcpu_id)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fpf_thread *t;
@@ -387,7 +327,7 @@ int BPF_PROG(fpf_pf_exit, void *vcpu)
 	if (!start)
 		return 0;
 	delta = bpf_ktime_get_ns() - start;
-	vs = vcpu_get(vcpu, &vm);
+	vs = vcpu_get(kvm, vcpu_id, &vm);
 	if (!vs)
 		return 0;
 	add(&vs->faults, 1);
@@ -396,10 +336,7 @@ int BPF_PROG(fpf_pf_exit, void *vcpu)
 	return 0;
 }
 
-/* ---- VM teardown: lets user space retire a VM's entries ---- */
-
-SEC("fentry/kvm_destroy_vm")
-int BPF_PROG(fpf_destroy_vm, void *kvm)
+static __always_inline int on_destroy(void *kvm)
 {
 	__u64 key = (__u64)kvm;
 	struct fpf_vm *vm = bpf_map_lookup_elem(&vms, &key);
@@ -407,6 +344,173 @@ int BPF_PROG(fpf_destroy_vm, void *kvm)
 	if (vm)
 		vm->dead = 1;
 	return 0;
+}
+
+/* ---- fast-path outcome: one event per fast_page_fault() call ---- */
+
+SEC("tp_btf/fast_page_fault")
+int BPF_PROG(fpf_fast_page_fault, void *vcpu, void *fault, u64 *sptep,
+	     u64 old_spte, int ret)
+{
+	return on_fast_pf(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu), ret);
+}
+
+/* ---- passes, full mode: one event per pass of the fast-path loop ---- */
+
+SEC("tp_btf/fast_page_fault_pass")
+int BPF_PROG(fpf_pass, void *vcpu, u64 gfn, int level, int attempt,
+	     u64 old_spte, u64 new_spte, u64 found_spte, int outcome)
+{
+	return on_pass(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu),
+		       attempt, outcome & 0x7fffffff);
+}
+
+/* ---- passes, fallback: the SPTE lookup runs once per pass ---- */
+
+SEC("fentry/kvm_tdp_mmu_fast_pf_get_last_sptep")
+int BPF_PROG(fpf_tdp_get_last_sptep, void *vcpu)
+{
+	return on_pass(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu), 0, -1);
+}
+
+SEC("fentry/fast_pf_get_last_sptep")
+int BPF_PROG(fpf_legacy_get_last_sptep, void *vcpu)
+{
+	return on_pass(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu), 0, -1);
+}
+
+/* ---- stale faults retried instead of installed (full mode) ---- */
+
+SEC("tp_btf/kvm_mmu_fault_retry")
+int BPF_PROG(fpf_fault_retry, void *vcpu, void *fault, int reason)
+{
+	void *kvm = kvm_core_vcpu_kvm(vcpu);
+	unsigned long seq, snap;
+	__u64 lag = 0;
+
+	if (kvm_core_has_mmu_seq()) {
+		seq = kvm_core_mmu_seq(kvm);
+		snap = kvm_core_fault_mmu_seq(fault);
+		if (seq > snap)
+			lag = seq - snap;
+	}
+	return on_stale(kvm, kvm_core_vcpu_id(vcpu), reason, lag);
+}
+
+/* ---- invalidations ---- */
+
+SEC("tp_btf/kvm_mmu_invalidate_begin")
+int BPF_PROG(fpf_inval_begin_tp, void *kvm, int source)
+{
+	return on_inval(kvm, false, source & 0x7fffffff);
+}
+
+SEC("tp_btf/kvm_mmu_invalidate_end")
+int BPF_PROG(fpf_inval_end_tp, void *kvm, int source)
+{
+	return on_inval(kvm, true, source & 0x7fffffff);
+}
+
+SEC("fentry/kvm_mmu_invalidate_begin")
+int BPF_PROG(fpf_inval_begin_fn, void *kvm)
+{
+	return on_inval(kvm, false, -1);
+}
+
+/* fexit: kvm_mmu_invalidate_end() increments the seq */
+SEC("fexit/kvm_mmu_invalidate_end")
+int BPF_PROG(fpf_inval_end_fn, void *kvm)
+{
+	return on_inval(kvm, true, -1);
+}
+
+/* ---- dirty-log write-protect batches (full mode) ---- */
+
+SEC("tp_btf/kvm_mmu_wrprot_batch")
+int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
+	     unsigned int nr_changed, u64 tdp_mmu, u64 shared)
+{
+	return on_wrprot(kvm, nr_changed, shared & 0xff);
+}
+
+/* ---- whole-fault latency ---- */
+
+SEC("fentry/kvm_mmu_page_fault")
+int BPF_PROG(fpf_pf_entry, void *vcpu)
+{
+	return on_pf_entry();
+}
+
+SEC("fexit/kvm_mmu_page_fault")
+int BPF_PROG(fpf_pf_exit, void *vcpu)
+{
+	return on_pf_exit(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu));
+}
+
+/* ---- VM teardown: lets user space retire a VM's entries ---- */
+
+SEC("fentry/kvm_destroy_vm")
+int BPF_PROG(fpf_destroy_vm, void *kvm)
+{
+	return on_destroy(kvm);
+}
+
+/*
+ * ---- self-test entry points (trace-fastpf --selftest only) ----
+ *
+ * raw_tp programs run with BPF_PROG_TEST_RUN on synthetic arguments; the
+ * kvm "pointers" are small numbers, so CO-RE reads through them fail and
+ * read as 0.  They exercise the same handlers as the real probes.
+ */
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_fast_pf, u64 kvm, u64 vcpu_id, u64 ret)
+{
+	return on_fast_pf((void *)kvm, vcpu_id, ret);
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_pass, u64 kvm, u64 vcpu_id, u64 attempt, s64 outcome)
+{
+	return on_pass((void *)kvm, vcpu_id, attempt,
+		       outcome < 0 ? -1 : (int)(outcome & 0x7fffffff));
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_stale, u64 kvm, u64 vcpu_id, u64 reason, u64 lag)
+{
+	return on_stale((void *)kvm, vcpu_id, reason, lag);
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_inval, u64 kvm, u64 end, s64 source)
+{
+	return on_inval((void *)kvm, end, source < 0 ? -1 :
+			(int)(source & 0x7fffffff));
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_wrprot, u64 kvm, u64 nr_changed, u64 shared)
+{
+	return on_wrprot((void *)kvm, nr_changed, shared);
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_pf_entry, u64 unused)
+{
+	return on_pf_entry();
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_pf_exit, u64 kvm, u64 vcpu_id)
+{
+	return on_pf_exit((void *)kvm, vcpu_id);
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_destroy, u64 kvm)
+{
+	return on_destroy((void *)kvm);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -23,6 +23,14 @@ export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=kvm KBUILD_BUILD_HO
 export PATH=/usr/lib/ccache:$PATH
 mk=(make -C "$src" O="$out" -j"$(nproc)" ${V:+V=$V})
 
+# An in-tree build (e.g. a plain `make headers_install` in the tree) leaves
+# files that stop every O= build; clean them away.
+if [ -e "$src/.config" ] || [ -d "$src/include/config" ] ||
+	[ -d "$src/arch/x86/include/generated" ]; then
+	echo "kernel: $src has in-tree build output; running make mrproper there"
+	make -C "$src" -s mrproper
+fi
+
 cat "${frags[@]}" > "$out/.fragments.new"
 if [ ! -f "$out/.config" ] || ! cmp -s "$out/.fragments.new" "$out/.fragments"; then
 	"${mk[@]}" -s defconfig
