@@ -40,26 +40,35 @@ enum ls_found_by {
 
 /* Reasons an event could not be fully accounted; per-CPU counters. */
 enum ls_drop {
-	LS_DROP_HOLD_FULL,	/* hold-start map full: hold not timed       */
-	LS_DROP_HOLD_STALE,	/* start record overwritten (missed release) */
-	LS_DROP_NO_START,	/* release without a start record            */
+	LS_DROP_HOLD_FULL,	/* hold map full: acquisition counted, not timed */
+	LS_DROP_HOLD_STALE,	/* still held at the next acquisition (missed
+				 * release, or a recursive read)         */
+	LS_DROP_NO_START,	/* release without a recorded acquisition   */
+	LS_DROP_NO_ENTRY,	/* lock() entry missed: hold starts at its exit */
 	LS_DROP_STACK,		/* bpf_get_stack() failed                    */
 	LS_DROP_STACK_FULL,	/* stack text map full: frames unknown       */
 	LS_DROP_SITE_FULL,	/* call-site map full                        */
 	LS_DROP_WAIT_STALE,	/* wait-begin slot overwritten                */
-	LS_DROP_WAIT_NO_BEGIN,	/* wait end (or contended) without a begin   */
+	LS_DROP_WAIT_NO_BEGIN,	/* wait end without a begin                  */
 	LS_DROP_VM_FULL,	/* no free VM slot                           */
 	LS_DROP_WATCH_FULL,	/* watch map full                            */
 	LS_DROP_NR,
 };
 
-/* Which hooks feed the accounting (rodata "source"). */
+/*
+ * Which hooks feed the accounting (rodata "source").  RAW and LOCKDEP
+ * count acquisitions and holds the same way (fentry+fexit on
+ * _raw_{read,write}_lock, fexit on the trylocks, fentry on the unlocks);
+ * they differ in what a contention is.
+ */
 enum ls_source {
-	LS_SRC_RAW = 0,		/* fentry _raw_{read,write}_{lock,unlock} +
-				 * tp_btf lock:contention_{begin,end}   */
-	LS_SRC_LOCKDEP = 1,	/* tp_btf lock:lock_{acquire,release,
-				 * contended,acquired} (CONFIG_LOCK_STAT) */
-	LS_SRC_CONTENTION = 2,	/* contention tracepoints only: no hold  */
+	LS_SRC_RAW = 0,		/* wait = queued rwlock slow path:
+				 * lock:contention_begin/end             */
+	LS_SRC_LOCKDEP = 1,	/* wait = failed trylock, as /proc/lock_stat:
+				 * lock:lock_contended .. lock() exit
+				 * (CONFIG_LOCK_STAT kernels)            */
+	LS_SRC_CONTENTION = 2,	/* contention tracepoints only: no
+				 * acquisitions, no holds                */
 };
 
 /*
@@ -109,15 +118,23 @@ struct ls_hold_key {
 	__u32 pad;
 };
 
+/*
+ * One record per (lock, thread), reused across acquisitions (LRU map, never
+ * deleted in the hot path).
+ */
 struct ls_hold {
-	__u64 start;		/* hold start (reset to wait end if contended) */
-	__u64 wait;		/* ns waited for this acquisition          */
+	__u64 entry;		/* lock() entered (end of the entry program);
+				 * 0 once consumed                         */
+	__u64 start;		/* hold start; 0 = not held                */
+	__u64 wait_end;		/* the current acquisition's wait ended    */
+	__u64 wait;		/* ... after this many ns                  */
 	__u64 stack;		/* stack hash, key of stack_text; 0 = none */
 	__u32 slot;
 	__u32 vm_id;
 	__u8 mode;
-	__u8 contended;
+	__u8 contended;		/* the current acquisition waited          */
 	__u16 pad;
+	__u32 pad2;
 };
 
 /* per-CPU: a spinning waiter cannot migrate between begin and end */
