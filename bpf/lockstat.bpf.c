@@ -6,20 +6,26 @@
  * each one first checks the lock address against the small hash map of
  * watched mmu_lock addresses and returns at once on a miss.
  *
- * Accounting sources (rodata "source", chosen by user space):
+ * Acquisitions and holds (sources raw and lockdep):
+ *   fentry _raw_{read,write}_lock   notes the entry time, as late as possible
+ *                                   (this program runs preemptible, so it
+ *                                   does as little as it can);
+ *   fexit  _raw_{read,write}_lock   counts the acquisition and takes the
+ *                                   caller's stack.  Preemption is off here
+ *                                   (the lock is held), so this program is
+ *                                   never skipped for recursion on behalf of
+ *                                   mmu_lock, which no interrupt takes;
+ *   fexit  _raw_*_trylock           successful trylocks;
+ *   fentry _raw_{read,write}_unlock ends the hold.
+ * A hold runs from lock() entry, or from the end of its wait if it had to
+ * wait, to unlock(): the points /proc/lock_stat uses.
  *
- *  LS_SRC_RAW        fentry on _raw_{read,write}_lock counts the acquisition,
- *                    records a start time and the caller's stack keyed by
- *                    (lock, thread); lock:contention_begin/end (queued rwlock
- *                    slow path) times the wait and moves the hold start to
- *                    the moment the lock was obtained; fentry on
- *                    _raw_{read,write}_unlock ends the hold.  Successful
- *                    trylocks are caught by fexit.
- *  LS_SRC_LOCKDEP    the same with lock:lock_acquire/lock_contended/
- *                    lock_acquired/lock_release (CONFIG_LOCK_STAT kernels);
- *                    the watched key is then &mmu_lock.dep_map.  These are
- *                    the points /proc/lock_stat itself measures at.
- *  LS_SRC_CONTENTION contention tracepoints only: waits, no hold times.
+ * Waits:
+ *   raw        lock:contention_begin/end (the queued rwlock slow path);
+ *   lockdep    lock:lock_contended (a failed trylock, which is what
+ *              /proc/lock_stat counts) to the exit of lock() (its
+ *              lock_acquired() point); CONFIG_LOCK_STAT kernels;
+ *   contention contention_begin/end only: no acquisitions or holds.
  *
  * Counters are cumulative; user space prints differences between snapshots.
  */
@@ -37,7 +43,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* set by user space before load */
 const volatile __u32 source = LS_SRC_RAW;
 const volatile __u32 targ_tgid = 0;		/* 0: every VM            */
-const volatile __u64 lock_key_off = 0;		/* offsetof(rwlock_t, dep_map) for lockdep */
+const volatile __u64 dep_map_off = 0;		/* offsetof(rwlock_t, dep_map) */
 const volatile __u64 vm_fops = 0;		/* &kvm_vm_fops, 0 = match by name */
 const volatile __u64 vcpu_fops = 0;		/* &kvm_vcpu_fops          */
 const volatile bool want_stacks = true;
@@ -65,9 +71,9 @@ struct {
 	__type(value, __u64);
 } slot_owner SEC(".maps");
 
-/* hold start per (lock, thread): readers may hold one lock concurrently */
+/* per (lock, thread): readers hold one lock concurrently */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);		/* resized by user space */
 	__type(key, struct ls_hold_key);
 	__type(value, struct ls_hold);
@@ -189,7 +195,7 @@ static __always_inline __u32 cur_tid(void)
 
 static __always_inline __u64 watch_key(const void *kvm)
 {
-	return kvm_core_mmu_lock_addr(kvm) + lock_key_off;
+	return kvm_core_mmu_lock_addr(kvm);
 }
 
 static __always_inline void register_vm(const void *kvm, __u32 tgid,
@@ -359,60 +365,116 @@ int ls_scan(struct bpf_iter__task_file *ctx)
 /* ------------------------------------------------------------------ */
 /* acquisition, wait and hold                                          */
 
-static __always_inline void on_acquire(void *ctx, __u64 lock, __u32 mode,
-				       __u32 tid)
+static __always_inline struct ls_hold *hold_get(struct ls_hold_key *hk)
+{
+	static const struct ls_hold zero;
+	struct ls_hold *h;
+
+	h = bpf_map_lookup_elem(&holds, hk);
+	if (h)
+		return h;
+	/* first acquisition by this thread: insert (takes a bucket lock) */
+	bpf_map_update_elem(&holds, hk, &zero, BPF_NOEXIST);
+	h = bpf_map_lookup_elem(&holds, hk);
+	if (!h)
+		drop(LS_DROP_HOLD_FULL);
+	return h;
+}
+
+static __always_inline void wait_done(struct ls_wait *ws, __u64 now)
+{
+	struct ls_mode_stats *st = vm_stats(ws->slot, ws->mode);
+	__u64 delta = now - ws->ts;
+
+	__sync_fetch_and_add(&st->contended, 1);
+	__sync_fetch_and_add(&st->wait_total, delta);
+	__sync_fetch_and_add(&st->wait_hist[hist_slot(delta, LS_HIST_SLOTS)], 1);
+	max_update(st->wait_max, delta);
+}
+
+/* lock() entered: note the time, nothing else (this runs preemptible) */
+static __always_inline void on_entry(__u64 lock, __u32 mode, __u32 tid)
 {
 	struct ls_hold_key hk = { .lock = lock, .tid = tid };
-	struct ls_hold h = {}, *old;
+	struct ls_hold *h;
+
+	if (!bpf_map_lookup_elem(&watched, &lock))
+		return;
+	h = hold_get(&hk);
+	if (!h)
+		return;
+	h->contended = 0;
+	h->wait_end = 0;
+	h->wait = 0;
+	h->mode = mode;
+	h->entry = bpf_ktime_get_ns();
+}
+
+/*
+ * lock() returned (or a trylock succeeded): count it, take the stack.  In
+ * the lockdep source a pending wait (lock_contended) ends here.
+ */
+static __always_inline void on_acquired(void *ctx, __u64 lock, __u32 mode,
+					__u32 tid, bool trylock)
+{
+	struct ls_hold_key hk = { .lock = lock, .tid = tid };
 	struct ls_mode_stats *st;
 	struct ls_watch *w;
+	struct ls_wait *ws;
+	struct ls_hold *h;
+	__u32 zero = 0;
+	__u64 now, start;
 
 	w = bpf_map_lookup_elem(&watched, &lock);
 	if (!w)
 		return;
+	now = bpf_ktime_get_ns();
 
 	st = vm_stats(w->slot, mode);
 	__sync_fetch_and_add(&st->acquired, 1);
 
-	h.start = bpf_ktime_get_ns();
-	h.slot = w->slot;
-	h.vm_id = w->vm_id;
-	h.mode = mode;
-	h.stack = get_stack(ctx);
-
-	old = bpf_map_lookup_elem(&holds, &hk);
-	if (old)
-		drop(LS_DROP_HOLD_STALE);	/* release was missed */
-	if (bpf_map_update_elem(&holds, &hk, &h, BPF_ANY))
-		drop(LS_DROP_HOLD_FULL);
-}
-
-static __always_inline void site_add(struct ls_hold *h, __u64 hold, bool timed)
-{
-	struct ls_site_key sk = {
-		.vm_id = h->vm_id, .mode = h->mode, .stack = h->stack,
-	};
-	struct ls_site zero = {}, *s;
-
-	s = lookup_or_try_init(&sites, &sk, &zero);
-	if (!s) {
-		drop(LS_DROP_SITE_FULL);
+	h = hold_get(&hk);
+	if (!h)
 		return;
+	if (trylock) {
+		h->contended = 0;
+		h->entry = 0;
 	}
-	__sync_fetch_and_add(&s->acquired, 1);
+
+	ws = bpf_map_lookup_elem(&wait_start, &zero);
+	if (ws && ws->lock == lock) {
+		/* lockdep source: the wait ends with lock() */
+		ws->lock = 0;
+		wait_done(ws, now);
+		h->contended = 1;
+		h->wait_end = now;
+		h->wait = now - ws->ts;
+	}
+
+	if (h->start)
+		drop(LS_DROP_HOLD_STALE);
 	if (h->contended) {
-		__sync_fetch_and_add(&s->contended, 1);
-		__sync_fetch_and_add(&s->wait_total, h->wait);
+		start = h->wait_end;
+	} else if (h->entry) {
+		start = h->entry;
+	} else {
+		start = now;
+		if (!trylock)
+			drop(LS_DROP_NO_ENTRY);
 	}
-	if (timed) {
-		__sync_fetch_and_add(&s->hold_total, hold);
-		max_update(s->hold_max, hold);
-	}
+	h->entry = 0;
+	h->slot = w->slot;
+	h->vm_id = w->vm_id;
+	h->mode = mode;
+	h->stack = get_stack(ctx);
+	h->start = start;
 }
 
 static __always_inline void on_release(__u64 lock, __u32 tid)
 {
-	struct ls_hold_key hk;
+	struct ls_hold_key hk = { .lock = lock, .tid = tid };
+	struct ls_site_key sk = {};
+	struct ls_site zero = {}, *s;
 	struct ls_mode_stats *st;
 	struct ls_hold *h;
 	struct ls_watch *w;
@@ -421,29 +483,44 @@ static __always_inline void on_release(__u64 lock, __u32 tid)
 	w = bpf_map_lookup_elem(&watched, &lock);
 	if (!w)
 		return;
-
-	now = bpf_ktime_get_ns();
-	hk.lock = lock;
-	hk.tid = tid;
-	hk.pad = 0;
 	h = bpf_map_lookup_elem(&holds, &hk);
-	if (!h || h->vm_id != w->vm_id) {
+	if (!h || !h->start || h->vm_id != w->vm_id) {
 		drop(LS_DROP_NO_START);
+		if (h)
+			h->start = 0;
 		return;
 	}
 
+	sk.vm_id = h->vm_id;
+	sk.mode = h->mode;
+	sk.stack = h->stack;
+	s = lookup_or_try_init(&sites, &sk, &zero);
+
+	/* as late as possible: lock_stat's release point follows this program */
+	now = bpf_ktime_get_ns();
 	delta = now - h->start;
+	h->start = 0;
+
 	st = vm_stats(h->slot, h->mode);
 	__sync_fetch_and_add(&st->hold_count, 1);
 	__sync_fetch_and_add(&st->hold_total, delta);
 	__sync_fetch_and_add(&st->hold_hist[hist_slot(delta, LS_HIST_SLOTS)], 1);
 	max_update(st->hold_max, delta);
 
-	site_add(h, delta, true);
-	bpf_map_delete_elem(&holds, &hk);
+	if (!s) {
+		drop(LS_DROP_SITE_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->acquired, 1);
+	__sync_fetch_and_add(&s->hold_total, delta);
+	max_update(s->hold_max, delta);
+	if (h->contended) {
+		__sync_fetch_and_add(&s->contended, 1);
+		__sync_fetch_and_add(&s->wait_total, h->wait);
+	}
 }
 
-/* the waiter starts spinning; @mode < 0: take it from the hold record */
+/* a wait starts; @mode < 0: take it from the hold record (lockdep source) */
 static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 					  __u32 tid)
 {
@@ -459,8 +536,8 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 		struct ls_hold_key hk = { .lock = lock, .tid = tid };
 		struct ls_hold *h = bpf_map_lookup_elem(&holds, &hk);
 
-		if (!h) {
-			drop(LS_DROP_NO_START);
+		if (!h || !h->entry) {
+			drop(LS_DROP_NO_ENTRY);
 			return;
 		}
 		mode = h->mode;
@@ -481,39 +558,25 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 	ws->ts = bpf_ktime_get_ns();
 }
 
-/*
- * The waiter got the lock.  @any_acquire: the hook fires for every
- * acquisition (lock:lock_acquired), so a missing begin is not an error.
- */
-static __always_inline void on_wait_end(__u64 lock, bool any_acquire,
-					__u32 tid)
+/* lock:contention_end (raw and contention sources) */
+static __always_inline void on_wait_end(__u64 lock, __u32 tid)
 {
-	struct ls_hold_key hk;
-	struct ls_mode_stats *st;
+	struct ls_hold_key hk = { .lock = lock, .tid = tid };
 	struct ls_wait *ws;
 	struct ls_hold *h;
 	__u32 zero = 0;
-	__u64 now, delta;
+	__u64 now;
 
 	ws = bpf_map_lookup_elem(&wait_start, &zero);
 	if (!ws)
 		return;
 	if (ws->lock != lock) {
 		/* cheap per-CPU check first; the hash only on a mismatch */
-		if (!any_acquire && bpf_map_lookup_elem(&watched, &lock))
+		if (bpf_map_lookup_elem(&watched, &lock))
 			drop(LS_DROP_WAIT_NO_BEGIN);
 		return;
 	}
-
-	now = bpf_ktime_get_ns();
-	delta = now - ws->ts;
 	ws->lock = 0;
-
-	st = vm_stats(ws->slot, ws->mode);
-	__sync_fetch_and_add(&st->contended, 1);
-	__sync_fetch_and_add(&st->wait_total, delta);
-	__sync_fetch_and_add(&st->wait_hist[hist_slot(delta, LS_HIST_SLOTS)], 1);
-	max_update(st->wait_max, delta);
 
 	if (source == LS_SRC_CONTENTION) {
 		struct ls_site_key sk = {
@@ -522,81 +585,105 @@ static __always_inline void on_wait_end(__u64 lock, bool any_acquire,
 		};
 		struct ls_site sz = {}, *s;
 
+		now = bpf_ktime_get_ns();
+		wait_done(ws, now);
 		s = lookup_or_try_init(&sites, &sk, &sz);
 		if (!s) {
 			drop(LS_DROP_SITE_FULL);
 			return;
 		}
 		__sync_fetch_and_add(&s->contended, 1);
-		__sync_fetch_and_add(&s->wait_total, delta);
+		__sync_fetch_and_add(&s->wait_total, now - ws->ts);
 		return;
 	}
 
-	/* the hold starts now, as lock_stat's does after a wait */
-	hk.lock = lock;
-	hk.tid = tid;
-	hk.pad = 0;
-	h = bpf_map_lookup_elem(&holds, &hk);
+	h = hold_get(&hk);
+	now = bpf_ktime_get_ns();
+	wait_done(ws, now);
 	if (h) {
-		h->start = now;
+		/* the hold starts when the wait ends, as lock_stat's does */
 		h->contended = 1;
-		h->wait += delta;
+		h->wait_end = now;
+		h->wait = now - ws->ts;
 	}
 }
 
-/* --- LS_SRC_RAW ---------------------------------------------------- */
+/* --- lock and unlock hooks (raw and lockdep sources) ---------------- */
 
 SEC("fentry/_raw_write_lock")
-int BPF_PROG(ls_write_lock, void *lock)
+int BPF_PROG(ls_wl_entry, void *lock)
 {
-	on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
+	on_entry((__u64)lock, LS_WRITE, cur_tid());
+	return 0;
+}
+
+SEC("fexit/_raw_write_lock")
+int BPF_PROG(ls_wl_exit, void *lock)
+{
+	on_acquired(ctx, (__u64)lock, LS_WRITE, cur_tid(), false);
 	return 0;
 }
 
 SEC("fentry/_raw_read_lock")
-int BPF_PROG(ls_read_lock, void *lock)
+int BPF_PROG(ls_rl_entry, void *lock)
 {
-	on_acquire(ctx, (__u64)lock, LS_READ, cur_tid());
+	on_entry((__u64)lock, LS_READ, cur_tid());
+	return 0;
+}
+
+SEC("fexit/_raw_read_lock")
+int BPF_PROG(ls_rl_exit, void *lock)
+{
+	on_acquired(ctx, (__u64)lock, LS_READ, cur_tid(), false);
 	return 0;
 }
 
 /* only a real function on CONFIG_DEBUG_LOCK_ALLOC kernels */
 SEC("fentry/_raw_write_lock_nested")
-int BPF_PROG(ls_write_lock_nested, void *lock, int subclass)
+int BPF_PROG(ls_wln_entry, void *lock, int subclass)
 {
-	on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
+	on_entry((__u64)lock, LS_WRITE, cur_tid());
+	return 0;
+}
+
+SEC("fexit/_raw_write_lock_nested")
+int BPF_PROG(ls_wln_exit, void *lock, int subclass)
+{
+	on_acquired(ctx, (__u64)lock, LS_WRITE, cur_tid(), false);
 	return 0;
 }
 
 SEC("fexit/_raw_write_trylock")
-int BPF_PROG(ls_write_trylock, void *lock, int ret)
+int BPF_PROG(ls_wtry_exit, void *lock, int ret)
 {
 	if (ret)
-		on_acquire(ctx, (__u64)lock, LS_WRITE, cur_tid());
+		on_acquired(ctx, (__u64)lock, LS_WRITE, cur_tid(), true);
 	return 0;
 }
 
 SEC("fexit/_raw_read_trylock")
-int BPF_PROG(ls_read_trylock, void *lock, int ret)
+int BPF_PROG(ls_rtry_exit, void *lock, int ret)
 {
 	if (ret)
-		on_acquire(ctx, (__u64)lock, LS_READ, cur_tid());
+		on_acquired(ctx, (__u64)lock, LS_READ, cur_tid(), true);
 	return 0;
 }
 
 SEC("fentry/_raw_write_unlock")
-int BPF_PROG(ls_write_unlock, void *lock)
+int BPF_PROG(ls_wu_entry, void *lock)
 {
 	on_release((__u64)lock, cur_tid());
 	return 0;
 }
 
 SEC("fentry/_raw_read_unlock")
-int BPF_PROG(ls_read_unlock, void *lock)
+int BPF_PROG(ls_ru_entry, void *lock)
 {
 	on_release((__u64)lock, cur_tid());
 	return 0;
 }
+
+/* --- waits ----------------------------------------------------------- */
 
 SEC("tp_btf/contention_begin")
 int BPF_PROG(ls_contention_begin, void *lock, unsigned int flags)
@@ -611,38 +698,19 @@ int BPF_PROG(ls_contention_begin, void *lock, unsigned int flags)
 SEC("tp_btf/contention_end")
 int BPF_PROG(ls_contention_end, void *lock, int ret)
 {
-	on_wait_end((__u64)lock, false, cur_tid());
+	on_wait_end((__u64)lock, cur_tid());
 	return 0;
 }
 
-/* --- LS_SRC_LOCKDEP ------------------------------------------------ */
-
-SEC("tp_btf/lock_acquire")
-int BPF_PROG(ls_ld_acquire, void *lock, unsigned int subclass, int trylock,
-	     int read, int check, void *next_lock, unsigned long ip)
-{
-	on_acquire(ctx, (__u64)lock, read ? LS_READ : LS_WRITE, cur_tid());
-	return 0;
-}
-
-SEC("tp_btf/lock_release")
-int BPF_PROG(ls_ld_release, void *lock, unsigned long ip)
-{
-	on_release((__u64)lock, cur_tid());
-	return 0;
-}
-
+/*
+ * CONFIG_LOCK_STAT: LOCK_CONTENDED() calls lock_contended(&lock->dep_map)
+ * when the trylock fails.  Addresses of other lock types minus the offset
+ * miss the watch map.
+ */
 SEC("tp_btf/lock_contended")
-int BPF_PROG(ls_ld_contended, void *lock, unsigned long ip)
+int BPF_PROG(ls_lock_contended, void *dep_map, unsigned long ip)
 {
-	on_wait_begin(ctx, (__u64)lock, -1, cur_tid());
-	return 0;
-}
-
-SEC("tp_btf/lock_acquired")
-int BPF_PROG(ls_ld_acquired, void *lock, unsigned long ip)
-{
-	on_wait_end((__u64)lock, true, cur_tid());
+	on_wait_begin(ctx, (__u64)dep_map - dep_map_off, -1, cur_tid());
 	return 0;
 }
 
@@ -670,9 +738,16 @@ int BPF_PROG(ls_t_unregister, void *kvm)
 }
 
 SEC("raw_tp")
-int BPF_PROG(ls_t_acquire, __u64 lock, __u32 mode, __u32 tid)
+int BPF_PROG(ls_t_entry, __u64 lock, __u32 mode, __u32 tid)
 {
-	on_acquire(ctx, lock, mode & 1, tid);
+	on_entry(lock, mode & 1, tid);
+	return 0;
+}
+
+SEC("raw_tp")
+int BPF_PROG(ls_t_acquired, __u64 lock, __u32 mode, __u32 tid, __u32 trylock)
+{
+	on_acquired(ctx, lock, mode & 1, tid, trylock);
 	return 0;
 }
 
@@ -683,7 +758,7 @@ int BPF_PROG(ls_t_release, __u64 lock, __u32 tid)
 	return 0;
 }
 
-/* mode -1: take it from the hold record, as lock:lock_contended does */
+/* mode -1: from the hold record, as for lock:lock_contended */
 SEC("raw_tp")
 int BPF_PROG(ls_t_wait_begin, __u64 lock, int mode, __u32 tid)
 {
@@ -692,8 +767,8 @@ int BPF_PROG(ls_t_wait_begin, __u64 lock, int mode, __u32 tid)
 }
 
 SEC("raw_tp")
-int BPF_PROG(ls_t_wait_end, __u64 lock, __u32 any_acquire, __u32 tid)
+int BPF_PROG(ls_t_wait_end, __u64 lock, __u32 tid)
 {
-	on_wait_end(lock, any_acquire, tid);
+	on_wait_end(lock, tid);
 	return 0;
 }

@@ -219,6 +219,10 @@ def report(results):
         for line in r["lock_stat"]:
             print(f"  {'':>10}  lock_stat {line}")
 
+    for r in results:
+        if r.get("retried_boot"):
+            print(f"\nmode {r['mode']}: the first boot died before /init and "
+                  f"was retried once (see {r['log']}.boot-died)")
     bad_runs = 0
     for r in results:
         if r["problems"]:
