@@ -403,7 +403,6 @@ static __always_inline void on_entry(__u64 lock, __u32 mode, __u32 tid)
 	h = hold_get(&hk);
 	if (!h)
 		return;
-	h->contended = 0;
 	h->wait_end = 0;
 	h->wait = 0;
 	h->mode = mode;
@@ -437,23 +436,25 @@ static __always_inline void on_acquired(void *ctx, __u64 lock, __u32 mode,
 	if (!h)
 		return;
 	if (trylock) {
-		h->contended = 0;
 		h->entry = 0;
+		h->wait_end = 0;
 	}
 
 	ws = bpf_map_lookup_elem(&wait_start, &zero);
 	if (ws && ws->lock == lock) {
 		/* lockdep source: the wait ends with lock() */
 		ws->lock = 0;
+		ws->mode = mode;
 		wait_done(ws, now);
-		h->contended = 1;
 		h->wait_end = now;
 		h->wait = now - ws->ts;
 	}
 
 	if (h->start)
 		drop(LS_DROP_HOLD_STALE);
-	if (h->contended) {
+	/* wait_end is only set between this acquisition's entry and now */
+	h->contended = h->wait_end != 0;
+	if (h->wait_end) {
 		start = h->wait_end;
 	} else if (h->entry) {
 		start = h->entry;
@@ -463,6 +464,7 @@ static __always_inline void on_acquired(void *ctx, __u64 lock, __u32 mode,
 			drop(LS_DROP_NO_ENTRY);
 	}
 	h->entry = 0;
+	h->wait_end = 0;
 	h->slot = w->slot;
 	h->vm_id = w->vm_id;
 	h->mode = mode;
@@ -520,7 +522,7 @@ static __always_inline void on_release(__u64 lock, __u32 tid)
 	}
 }
 
-/* a wait starts; @mode < 0: take it from the hold record (lockdep source) */
+/* a wait starts; @mode < 0: not known yet (lockdep source) */
 static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 					  __u32 tid)
 {
@@ -532,17 +534,7 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 	if (!w)
 		return;
 
-	if (mode < 0) {
-		struct ls_hold_key hk = { .lock = lock, .tid = tid };
-		struct ls_hold *h = bpf_map_lookup_elem(&holds, &hk);
-
-		if (!h || !h->entry) {
-			drop(LS_DROP_NO_ENTRY);
-			return;
-		}
-		mode = h->mode;
-	}
-
+	/* mode < 0 (lock_contended): the exit of lock() supplies it */
 	ws = bpf_map_lookup_elem(&wait_start, &zero);
 	if (!ws)
 		return;
@@ -551,7 +543,7 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 	ws->lock = lock;
 	ws->slot = w->slot;
 	ws->vm_id = w->vm_id;
-	ws->mode = mode;
+	ws->mode = mode < 0 ? LS_NR_MODES : mode;
 	ws->stack = 0;
 	if (source == LS_SRC_CONTENTION)
 		ws->stack = get_stack(ctx);
@@ -602,7 +594,6 @@ static __always_inline void on_wait_end(__u64 lock, __u32 tid)
 	wait_done(ws, now);
 	if (h) {
 		/* the hold starts when the wait ends, as lock_stat's does */
-		h->contended = 1;
 		h->wait_end = now;
 		h->wait = now - ws->ts;
 	}
@@ -758,7 +749,7 @@ int BPF_PROG(ls_t_release, __u64 lock, __u32 tid)
 	return 0;
 }
 
-/* mode -1: from the hold record, as for lock:lock_contended */
+/* mode -1: left to the exit of lock(), as for lock:lock_contended */
 SEC("raw_tp")
 int BPF_PROG(ls_t_wait_begin, __u64 lock, int mode, __u32 tid)
 {

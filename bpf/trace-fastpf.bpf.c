@@ -4,9 +4,11 @@
  * churn, per VM and per vCPU.
  *
  * Every program below is optional; user space decides at run time which
- * ones load (bpf_program__set_autoload()).  Counting is exact: every event
- * is counted, nothing is sampled.  Maps are bounded; inserts that fail
- * because a map is full are counted in the "drops" per-CPU array.
+ * ones load (bpf_program__set_autoload()).  Every event a program runs
+ * for is counted, nothing is sampled.  Maps are bounded; inserts that fail
+ * because a map is full are counted in the "drops" per-CPU array.  Runs the
+ * kernel skips (an fentry program preempted on a CPU blocks itself there)
+ * are read by user space from bpf_prog_info.recursion_misses.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,7 +68,9 @@ static __always_inline void add(__u64 *p, __u64 v)
 	__sync_fetch_and_add(p, v);
 }
 
-/* counters[val]++ for a raw enum value; out-of-range values are drops */
+_Static_assert((FPF_ENUM_SLOTS & (FPF_ENUM_SLOTS - 1)) == 0,
+	       "FPF_ENUM_SLOTS must be a power of two");
+
 /*
  * counters[val]++ for a raw enum value; out-of-range values are drops.
  * The mask keeps the verifier's bounds even when clang reorders the check.
@@ -85,10 +89,8 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
 {
 	__u32 slot = hist_slot(v, FPF_HIST_SLOTS);
 
-	if (kind >= FPF_HIST_NR || slot >= FPF_HIST_SLOTS)
-		return;
+	/* check again after the barrier, where the verifier sees it */
 	barrier_var(slot);
-	barrier_var(kind);
 	if (kind < FPF_HIST_NR && slot < FPF_HIST_SLOTS)
 		add(&vm->hist[kind][slot], 1);
 }

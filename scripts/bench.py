@@ -79,7 +79,7 @@ def main():
                 ns = argparse.Namespace(
                     kernel=kernels[name], initrd=args.initrd, plan="bench",
                     timeout=args.timeout, logdir=os.path.join(args.out, name),
-                    append="", qemu="qemu-system-x86_64", smp=2, mem="3G")
+                    append="", qemu="qemu-system-x86_64", smp=2, mem="4G")
                 os.makedirs(ns.logdir, exist_ok=True)
                 r = vmtest.run_mode(ns, mode)
                 ok = not r["problems"] and r["tests"] and all(o for o, _ in r["tests"].values())
