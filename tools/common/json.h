@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Minimal NDJSON writer: one JSON value per line.  When the outermost
+ * object or array is closed, a newline is written and the stream flushed,
+ * so every top-level value is one complete line.
+ *
+ *	struct json *j = json_new(stdout);
+ *	json_begin_object(j);
+ *	json_kv_u64(j, "count", 3);
+ *	json_key(j, "list"); json_begin_array(j); json_u64(j, 1);
+ *	json_end_array(j);
+ *	json_end_object(j);		-> {"count":3,"list":[1]}\n
+ */
+#ifndef __TOOLS_JSON_H
+#define __TOOLS_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json;
+
+struct json *json_new(FILE *out);
+void json_free(struct json *j);
+
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+/* the key of the next value; only inside an object */
+void json_key(struct json *j, const char *key);
+
+void json_u64(struct json *j, uint64_t v);
+void json_s64(struct json *j, int64_t v);
+/* NaN and infinities are written as null */
+void json_double(struct json *j, double v);
+void json_string(struct json *j, const char *s);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+
+/* key + value shorthands */
+void json_kv_u64(struct json *j, const char *key, uint64_t v);
+void json_kv_s64(struct json *j, const char *key, int64_t v);
+void json_kv_double(struct json *j, const char *key, double v);
+void json_kv_string(struct json *j, const char *key, const char *s);
+void json_kv_bool(struct json *j, const char *key, bool v);
+void json_kv_null(struct json *j, const char *key);
+
+#endif /* __TOOLS_JSON_H */

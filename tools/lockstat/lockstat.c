@@ -1,0 +1,1996 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lockstat - who holds and who waits for kvm->mmu_lock, live, per VM,
+ * per mode (read/write) and per call site.
+ *
+ * Every acquisition of a watched mmu_lock is counted (no sampling).  See
+ * Documentation/lockstat.8 and bpf/lockstat.bpf.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "lockstat.h"
+#include "lockstat.skel.h"
+#include "errors.h"
+#include "json.h"
+#include "ksyms.h"
+#include "trace_helpers.h"
+
+#define TOOL "lockstat"
+
+#define DEF_NSTACKS	5
+#define MAX_NSTACKS	1000
+#define HOLDS_ENTRIES	4096
+#define SITES_ENTRIES	16384
+#define STACKS_ENTRIES	8192
+
+static struct env {
+	pid_t pid;
+	bool json;
+	int nstacks;
+	bool verbose;
+	bool features;
+	bool selftest;
+	int source;		/* -1: auto */
+	unsigned long interval;	/* 0: one report when interrupted */
+	unsigned long count;	/* 0: until interrupted */
+} env = {
+	.nstacks = DEF_NSTACKS,
+	.source = -1,
+};
+
+static volatile sig_atomic_t exiting;
+
+static const char *source_names[] = {
+	[LS_SRC_RAW] = "raw",
+	[LS_SRC_LOCKDEP] = "lockdep",
+	[LS_SRC_CONTENTION] = "contention",
+};
+
+static const char *drop_names[LS_DROP_NR] = {
+	[LS_DROP_HOLD_FULL] = "hold_map_full",
+	[LS_DROP_HOLD_STALE] = "hold_start_overwritten",
+	[LS_DROP_NO_START] = "release_without_start",
+	[LS_DROP_NO_ENTRY] = "lock_entry_missed",
+	[LS_DROP_STACK] = "stack_failed",
+	[LS_DROP_STACK_FULL] = "stack_map_full",
+	[LS_DROP_SITE_FULL] = "callsite_map_full",
+	[LS_DROP_WAIT_STALE] = "wait_start_overwritten",
+	[LS_DROP_WAIT_NO_BEGIN] = "wait_end_without_begin",
+	[LS_DROP_VM_FULL] = "vm_slots_full",
+	[LS_DROP_WATCH_FULL] = "watch_map_full",
+};
+
+static const char *mode_names[LS_NR_MODES] = { "read", "write" };
+
+/* ------------------------------------------------------------------ */
+/* arguments                                                           */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lockstat [-p PID] [-j|--json] [-s NSTACKS] [-v] [--source SRC]\n"
+"                [interval [count]]\n"
+"       lockstat --features [-j] [-v]\n"
+"       lockstat --selftest [-v]\n"
+"\n"
+"Who holds and who waits for kvm->mmu_lock: acquisitions, contentions,\n"
+"wait and hold times per VM, mode (read/write) and call site.\n"
+"\n"
+"  -p, --pid PID      only VMs of this VMM process (its tgid)\n"
+"  -j, --json         one NDJSON object per interval on stdout\n"
+"  -s, --stacks N     call sites shown per VM and mode (default %d);\n"
+"                     0 also turns stack collection off\n"
+"  -v, --verbose      full call stacks, libbpf debug messages\n"
+"      --source SRC   auto (default), raw, lockdep or contention\n"
+"      --features     report which kernel hooks are usable and exit\n"
+"      --selftest     check the BPF accounting with synthetic events\n"
+"  -h, --help         this text\n"
+"  interval           seconds per report (default: one report at Ctrl-C)\n"
+"  count              number of reports (default: until Ctrl-C)\n"
+"\n"
+"Exit status: 0 ok, 1 runtime error, 2 bad arguments, 3 no privileges,\n"
+"4 no kernel BTF, 5 nothing attachable.\n", DEF_NSTACKS);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", TOOL);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'lockstat --help'.\n");
+	exit(EXIT_USAGE);
+}
+
+enum { OPT_SOURCE = 256, OPT_FEATURES, OPT_SELFTEST };
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "stacks", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "features", no_argument, NULL, OPT_FEATURES },
+		{ "selftest", no_argument, NULL, OPT_SELFTEST },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned long v;
+	int c, i;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:js:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_ulong(optarg, 1, 4194304, &v))
+				usage_error("invalid PID '%s'", optarg);
+			env.pid = v;
+			break;
+		case 'j':
+			env.json = true;
+			break;
+		case 's':
+			if (parse_ulong(optarg, 0, MAX_NSTACKS, &v))
+				usage_error("invalid number of call sites '%s' "
+					    "(0-%d)", optarg, MAX_NSTACKS);
+			env.nstacks = v;
+			break;
+		case 'v':
+			env.verbose = true;
+			break;
+		case OPT_SOURCE:
+			if (!strcmp(optarg, "auto")) {
+				env.source = -1;
+				break;
+			}
+			for (i = 0; i < (int)(sizeof(source_names) /
+					      sizeof(source_names[0])); i++)
+				if (!strcmp(optarg, source_names[i]))
+					break;
+			if (i == (int)(sizeof(source_names) /
+				       sizeof(source_names[0])))
+				usage_error("unknown source '%s' (auto, raw, "
+					    "lockdep, contention)", optarg);
+			env.source = i;
+			break;
+		case OPT_FEATURES:
+			env.features = true;
+			break;
+		case OPT_SELFTEST:
+			env.selftest = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case ':':
+			usage_error("option '%s' needs an argument",
+				    argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (env.features && env.selftest)
+		usage_error("--features and --selftest exclude each other");
+	if (optind < argc) {
+		if (env.features || env.selftest)
+			usage_error("--%s takes no interval or count",
+				    env.features ? "features" : "selftest");
+		if (parse_ulong(argv[optind], 1, 86400, &v))
+			usage_error("invalid interval '%s' (1-86400 seconds)",
+				    argv[optind]);
+		env.interval = v;
+		optind++;
+	}
+	if (optind < argc) {
+		if (parse_ulong(argv[optind], 1, 1000000000, &v))
+			usage_error("invalid count '%s'", argv[optind]);
+		env.count = v;
+		optind++;
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (env.pid && kill(env.pid, 0) && errno == ESRCH)
+		usage_error("no process with PID %d", env.pid);
+}
+
+/* ------------------------------------------------------------------ */
+/* privileges and features                                             */
+
+static bool have_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+	__u64 eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	eff = data[0].effective | ((__u64)data[1].effective << 32);
+#define CAPB(c) (1ULL << (c))
+	if (eff & CAPB(CAP_SYS_ADMIN))
+		return true;
+	/* CAP_PERFMON 38, CAP_BPF 39 */
+	return (eff & CAPB(38)) && (eff & CAPB(39));
+#undef CAPB
+}
+
+enum probe_kind { P_FENTRY, P_FEXIT, P_FENTRY_FEXIT, P_TP_BTF };
+
+struct probe {
+	const char *target;
+	enum probe_kind kind;
+	const char *role;
+	bool ok;
+	const char *why;	/* when !ok */
+};
+
+enum {
+	PR_WRITE_LOCK, PR_READ_LOCK, PR_WRITE_UNLOCK, PR_READ_UNLOCK,
+	PR_WRITE_LOCK_NESTED, PR_WRITE_TRYLOCK, PR_READ_TRYLOCK,
+	PR_CONT_BEGIN, PR_CONT_END, PR_LOCK_CONTENDED,
+	PR_VM_CREATE, PR_VM_FREE, PR_VM_DESTROY,
+	PR_NR,
+};
+
+static struct probe probes[PR_NR] = {
+	[PR_WRITE_LOCK] = { "_raw_write_lock", P_FENTRY_FEXIT, "write acquire" },
+	[PR_READ_LOCK] = { "_raw_read_lock", P_FENTRY_FEXIT, "read acquire" },
+	[PR_WRITE_UNLOCK] = { "_raw_write_unlock", P_FENTRY, "write release" },
+	[PR_READ_UNLOCK] = { "_raw_read_unlock", P_FENTRY, "read release" },
+	[PR_WRITE_LOCK_NESTED] = { "_raw_write_lock_nested", P_FENTRY_FEXIT,
+				   "write acquire (lockdep kernels)" },
+	[PR_WRITE_TRYLOCK] = { "_raw_write_trylock", P_FEXIT, "write trylock" },
+	[PR_READ_TRYLOCK] = { "_raw_read_trylock", P_FEXIT, "read trylock" },
+	[PR_CONT_BEGIN] = { "contention_begin", P_TP_BTF,
+			    "wait start (raw, contention)" },
+	[PR_CONT_END] = { "contention_end", P_TP_BTF,
+			  "wait end (raw, contention)" },
+	[PR_LOCK_CONTENDED] = { "lock_contended", P_TP_BTF,
+				"wait start (lockdep; CONFIG_LOCK_STAT)" },
+	[PR_VM_CREATE] = { "kvm_arch_init_vm", P_FENTRY, "VM creation" },
+	[PR_VM_FREE] = { "kvm_arch_free_vm", P_FENTRY, "VM teardown" },
+	[PR_VM_DESTROY] = { "kvm_destroy_vm", P_FEXIT, "VM teardown (fallback)" },
+};
+
+static struct features {
+	bool kvm_btf;
+	const char *kvm_btf_where;
+	long dep_map_off;		/* -1: rwlock_t has no dep_map */
+	__u64 vm_fops, vcpu_fops;	/* from kallsyms, 0 if unknown */
+	bool iter_task_file;
+	bool hold_ok, raw_wait_ok, lockdep_wait_ok, cont_ok;
+	int source;			/* chosen, -1 if none */
+	const char *source_why;		/* why nothing (better) was chosen */
+	const char *raw_why, *lockdep_why;
+} feat;
+
+static long btf_member_offset(const char *type, int kind, const char *member)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	const struct btf *btf;
+	int id, i;
+
+	id = kernel_btf_find(type, kind, &btf, NULL);
+	if (id < 0)
+		return -1;
+	id = btf__resolve_type(btf, id);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	if (!btf_is_composite(t))
+		return -1;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+static void probe_features(struct ksyms *ks)
+{
+	static char raw_why[160];
+	const struct ksym *s;
+	const char *mod = NULL;
+	int i;
+
+	feat.kvm_btf = kernel_btf_find("kvm", BTF_KIND_STRUCT, NULL, &mod) > 0;
+	feat.kvm_btf_where = mod ? mod : "vmlinux";
+
+	for (i = 0; i < PR_NR; i++) {
+		struct probe *p = &probes[i];
+		int r;
+
+		if (p->kind == P_TP_BTF) {
+			p->ok = tp_btf_exists(p->target);
+			if (!p->ok)
+				p->why = "no such tracepoint in kernel BTF";
+			continue;
+		}
+		if (!btf_func_exists(p->target)) {
+			p->why = "not in kernel BTF (inlined or absent)";
+			continue;
+		}
+		/* fexit needs the same trampoline as fentry */
+		r = fentry_can_attach(p->target);
+		p->ok = r == 1;
+		if (!p->ok)
+			p->why = r == -EPERM ? "no permission (EPERM)"
+					     : "in BTF but not attachable";
+	}
+
+	feat.dep_map_off = btf_member_offset("rwlock_t", BTF_KIND_TYPEDEF,
+					     "dep_map");
+	if (ks && !ksyms__addrs_hidden(ks)) {
+		s = ksyms__get_symbol(ks, "kvm_vm_fops");
+		feat.vm_fops = s ? s->addr : 0;
+		s = ksyms__get_symbol(ks, "kvm_vcpu_fops");
+		feat.vcpu_fops = s ? s->addr : 0;
+		if (!feat.vm_fops || !feat.vcpu_fops)
+			feat.vm_fops = feat.vcpu_fops = 0;
+	}
+	feat.iter_task_file = kernel_btf_find("bpf_iter__task_file",
+					      BTF_KIND_STRUCT, NULL, NULL) > 0;
+
+	feat.hold_ok = probes[PR_WRITE_LOCK].ok && probes[PR_READ_LOCK].ok &&
+		       probes[PR_WRITE_UNLOCK].ok && probes[PR_READ_UNLOCK].ok;
+	feat.raw_wait_ok = probes[PR_CONT_BEGIN].ok && probes[PR_CONT_END].ok;
+	feat.cont_ok = feat.raw_wait_ok;
+	feat.lockdep_wait_ok = probes[PR_LOCK_CONTENDED].ok &&
+			       feat.dep_map_off >= 0;
+
+	if (!feat.hold_ok) {
+		for (i = PR_WRITE_LOCK; i <= PR_READ_UNLOCK; i++)
+			if (!probes[i].ok)
+				break;
+		snprintf(raw_why, sizeof(raw_why), "%s: %s (acquisitions and "
+			 "holds need _raw_{read,write}_{lock,unlock})",
+			 probes[i].target, probes[i].why);
+		feat.raw_why = feat.lockdep_why = raw_why;
+	} else if (!feat.lockdep_wait_ok) {
+		feat.lockdep_why = "no lock:lock_contended (needs "
+				   "CONFIG_LOCK_STAT)";
+	}
+
+	feat.source = -1;
+	if (!feat.kvm_btf) {
+		feat.source_why = "struct kvm is not in kernel BTF: KVM is "
+				  "not built in or its module is not loaded";
+		return;
+	}
+	switch (env.source) {
+	case LS_SRC_RAW:
+		if (feat.hold_ok)
+			feat.source = LS_SRC_RAW;
+		feat.source_why = feat.raw_why;
+		return;
+	case LS_SRC_LOCKDEP:
+		if (feat.hold_ok && feat.lockdep_wait_ok)
+			feat.source = LS_SRC_LOCKDEP;
+		feat.source_why = feat.lockdep_why;
+		return;
+	case LS_SRC_CONTENTION:
+		if (feat.cont_ok)
+			feat.source = LS_SRC_CONTENTION;
+		feat.source_why = "no lock:contention_begin/end";
+		return;
+	}
+	/*
+	 * auto: on a CONFIG_LOCK_STAT kernel count contentions as
+	 * /proc/lock_stat does; else the production slow-path definition.
+	 */
+	if (feat.hold_ok && feat.lockdep_wait_ok)
+		feat.source = LS_SRC_LOCKDEP;
+	else if (feat.hold_ok)
+		feat.source = LS_SRC_RAW;
+	else if (feat.cont_ok)
+		feat.source = LS_SRC_CONTENTION;
+	else
+		feat.source_why = "no lock hooks: _raw_* fentry/fexit and "
+				  "lock:contention_* are all unavailable";
+}
+
+static bool vm_free_hook(void)
+{
+	return probes[PR_VM_FREE].ok || probes[PR_VM_DESTROY].ok;
+}
+
+static const char *source_desc(int src)
+{
+	switch (src) {
+	case LS_SRC_RAW:
+		return feat.raw_wait_ok ?
+			"acquire: fentry+fexit _raw_{read,write}_lock, release: "
+			"fentry _raw_{read,write}_unlock; wait: queued rwlock "
+			"slow path, lock:contention_begin/end" :
+			"acquire: fentry+fexit _raw_{read,write}_lock, release: "
+			"fentry _raw_{read,write}_unlock; wait: unavailable "
+			"(no lock:contention_*)";
+	case LS_SRC_LOCKDEP:
+		return "acquire: fentry+fexit _raw_{read,write}_lock, release: "
+		       "fentry _raw_{read,write}_unlock; wait: failed trylock "
+		       "as /proc/lock_stat, lock:lock_contended to lock() exit";
+	case LS_SRC_CONTENTION:
+		return "wait only: lock:contention_begin/end (no acquisition "
+		       "counts or hold times)";
+	}
+	return "none";
+}
+
+static bool source_has_wait(int src)
+{
+	return src == LS_SRC_LOCKDEP || feat.raw_wait_ok;
+}
+
+static bool source_has_hold(int src)
+{
+	return src == LS_SRC_RAW || src == LS_SRC_LOCKDEP;
+}
+
+static const char *discovery_desc(void)
+{
+	static char buf[320];
+
+	snprintf(buf, sizeof(buf), "%s; %s; %s",
+		 probes[PR_VM_CREATE].ok ?
+			"new VMs: fentry kvm_arch_init_vm (before their first "
+			"acquisition)" :
+			"new VMs: next rescan only (first acquisitions missed)",
+		 probes[PR_VM_FREE].ok ? "teardown: fentry kvm_arch_free_vm" :
+		 probes[PR_VM_DESTROY].ok ? "teardown: fexit kvm_destroy_vm" :
+			"teardown: VM no longer found by the rescan",
+		 feat.iter_task_file ?
+			(feat.vm_fops ? "existing VMs: task_file iterator, "
+				"f_op == kvm_vm_fops/kvm_vcpu_fops" :
+			 "existing VMs: task_file iterator, anon-inode name "
+				"kvm-vm/kvm-vcpu") :
+			"existing VMs: not found (no task_file iterator)");
+	return buf;
+}
+
+static const char *kind_names[] = {
+	[P_FENTRY] = "fentry", [P_FEXIT] = "fexit",
+	[P_FENTRY_FEXIT] = "fentry+fexit", [P_TP_BTF] = "tp_btf",
+};
+
+static void print_features(void)
+{
+	int i;
+
+	if (env.json) {
+		struct json *j = json_new(stdout);
+
+		json_begin_object(j);
+		json_kv_string(j, "type", "features");
+		json_kv_string(j, "kernel", kernel_release());
+		json_kv_bool(j, "btf", true);
+		json_kv_bool(j, "kvm_btf", feat.kvm_btf);
+		json_key(j, "hooks");
+		json_begin_array(j);
+		for (i = 0; i < PR_NR; i++) {
+			json_begin_object(j);
+			json_kv_string(j, "kind", kind_names[probes[i].kind]);
+			json_kv_string(j, "target", probes[i].target);
+			json_kv_string(j, "role", probes[i].role);
+			json_kv_bool(j, "available", probes[i].ok);
+			if (!probes[i].ok)
+				json_kv_string(j, "why", probes[i].why);
+			json_end_object(j);
+		}
+		json_end_array(j);
+		json_kv_s64(j, "rwlock_dep_map_offset", feat.dep_map_off);
+		json_kv_bool(j, "iter_task_file", feat.iter_task_file);
+		json_kv_bool(j, "kallsyms_kvm_fops", feat.vm_fops != 0);
+		if (feat.source >= 0) {
+			json_kv_string(j, "source", source_names[feat.source]);
+			json_kv_string(j, "source_detail", source_desc(feat.source));
+		} else {
+			json_kv_null(j, "source");
+			json_kv_string(j, "source_detail", feat.source_why);
+		}
+		json_kv_bool(j, "wait_times", feat.source >= 0 &&
+			     source_has_wait(feat.source));
+		json_kv_bool(j, "hold_times", feat.source >= 0 &&
+			     source_has_hold(feat.source));
+		json_kv_string(j, "vm_discovery", discovery_desc());
+		json_end_object(j);
+		json_free(j);
+		return;
+	}
+
+	printf("kernel          %s\n", kernel_release());
+	printf("kernel BTF      yes; struct kvm: %s\n",
+	       feat.kvm_btf ? feat.kvm_btf_where : "NOT FOUND");
+	for (i = 0; i < PR_NR; i++)
+		printf("%-12s %-22s %-4s %s%s%s\n", kind_names[probes[i].kind],
+		       probes[i].target, probes[i].ok ? "yes" : "no",
+		       probes[i].role, probes[i].ok ? "" : ": ",
+		       probes[i].ok ? "" : probes[i].why);
+	if (feat.dep_map_off >= 0)
+		printf("rwlock_t        dep_map at offset %ld (lockdep kernel)\n",
+		       feat.dep_map_off);
+	else
+		printf("rwlock_t        no dep_map (no lockdep)\n");
+	printf("source          %s%s\n",
+	       feat.source >= 0 ? source_names[feat.source] : "NONE",
+	       env.source < 0 ? " (auto)" : "");
+	printf("                %s\n", feat.source >= 0 ?
+	       source_desc(feat.source) : feat.source_why);
+	if (feat.source != LS_SRC_RAW && feat.raw_why)
+		printf("                (raw not possible: %s)\n", feat.raw_why);
+	if (feat.source != LS_SRC_LOCKDEP && feat.lockdep_why)
+		printf("                (lockdep not possible: %s)\n",
+		       feat.lockdep_why);
+	printf("VM discovery    %s\n", discovery_desc());
+}
+
+/* ------------------------------------------------------------------ */
+/* BPF setup                                                           */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (level == LIBBPF_DEBUG && (!env.verbose || env.selftest))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static struct lockstat_bpf *skel;
+static struct bpf_link *iter_link;
+static struct bpf_link *links[32];
+static int nr_links;
+static struct ksyms *ksyms;
+
+/* the programs of a probe: up to two (fentry and fexit) */
+static int probe_progs(int i, struct bpf_program **p)
+{
+	p[1] = NULL;
+	switch (i) {
+	case PR_WRITE_LOCK:
+		p[0] = skel->progs.ls_wl_entry; p[1] = skel->progs.ls_wl_exit;
+		return 2;
+	case PR_READ_LOCK:
+		p[0] = skel->progs.ls_rl_entry; p[1] = skel->progs.ls_rl_exit;
+		return 2;
+	case PR_WRITE_LOCK_NESTED:
+		p[0] = skel->progs.ls_wln_entry; p[1] = skel->progs.ls_wln_exit;
+		return 2;
+	case PR_WRITE_UNLOCK: p[0] = skel->progs.ls_wu_entry; return 1;
+	case PR_READ_UNLOCK: p[0] = skel->progs.ls_ru_entry; return 1;
+	case PR_WRITE_TRYLOCK: p[0] = skel->progs.ls_wtry_exit; return 1;
+	case PR_READ_TRYLOCK: p[0] = skel->progs.ls_rtry_exit; return 1;
+	case PR_CONT_BEGIN: p[0] = skel->progs.ls_contention_begin; return 1;
+	case PR_CONT_END: p[0] = skel->progs.ls_contention_end; return 1;
+	case PR_LOCK_CONTENDED: p[0] = skel->progs.ls_lock_contended; return 1;
+	case PR_VM_CREATE: p[0] = skel->progs.ls_vm_create; return 1;
+	case PR_VM_FREE: p[0] = skel->progs.ls_vm_free; return 1;
+	case PR_VM_DESTROY: p[0] = skel->progs.ls_vm_destroy; return 1;
+	}
+	return 0;
+}
+
+/* which probes the chosen source uses; @required ones must attach */
+static bool probe_wanted(int i, bool *required)
+{
+	int src = feat.source;
+	bool holds = src == LS_SRC_RAW || src == LS_SRC_LOCKDEP;
+
+	*required = false;
+	switch (i) {
+	case PR_WRITE_LOCK: case PR_READ_LOCK:
+	case PR_WRITE_UNLOCK: case PR_READ_UNLOCK:
+		*required = true;
+		return holds;
+	case PR_WRITE_LOCK_NESTED: case PR_WRITE_TRYLOCK: case PR_READ_TRYLOCK:
+		return holds && probes[i].ok;
+	case PR_CONT_BEGIN: case PR_CONT_END:
+		*required = src == LS_SRC_CONTENTION;
+		return (src == LS_SRC_RAW || src == LS_SRC_CONTENTION) &&
+		       probes[i].ok;
+	case PR_LOCK_CONTENDED:
+		*required = true;
+		return src == LS_SRC_LOCKDEP;
+	case PR_VM_CREATE: case PR_VM_FREE:
+		return probes[i].ok;
+	case PR_VM_DESTROY:
+		return !probes[PR_VM_FREE].ok && probes[i].ok;
+	}
+	return false;
+}
+
+/*
+ * Attach order: VM hooks, then release and wait-end hooks before the
+ * acquire hooks, so that no acquisition is seen without its release hook.
+ */
+static const int attach_order[] = {
+	PR_VM_FREE, PR_VM_DESTROY, PR_VM_CREATE,
+	PR_WRITE_UNLOCK, PR_READ_UNLOCK,
+	PR_CONT_END, PR_CONT_BEGIN, PR_LOCK_CONTENDED,
+	PR_WRITE_LOCK, PR_READ_LOCK, PR_WRITE_LOCK_NESTED,
+	PR_WRITE_TRYLOCK, PR_READ_TRYLOCK,
+};
+
+static void detach_all(void)
+{
+	/* acquire hooks first, in reverse attach order */
+	while (nr_links > 0)
+		bpf_link__destroy(links[--nr_links]);
+	bpf_link__destroy(iter_link);
+	iter_link = NULL;
+}
+
+static int setup_bpf(void)
+{
+	struct bpf_program *prog, *pp[2];
+	bool req;
+	int i, k, n, err;
+
+	skel = lockstat_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "%s: failed to open BPF object: %s\n", TOOL,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+
+	skel->rodata->source = feat.source;
+	skel->rodata->targ_tgid = env.pid;
+	skel->rodata->dep_map_off = feat.dep_map_off > 0 ? feat.dep_map_off : 0;
+	skel->rodata->vm_fops = feat.vm_fops;
+	skel->rodata->vcpu_fops = feat.vcpu_fops;
+	skel->rodata->want_stacks = env.nstacks > 0;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (i = 0; i < PR_NR; i++) {
+		if (!probe_wanted(i, &req))
+			continue;
+		n = probe_progs(i, pp);
+		for (k = 0; k < n; k++)
+			bpf_program__set_autoload(pp[k], true);
+	}
+	bpf_program__set_autoload(skel->progs.ls_scan, feat.iter_task_file);
+
+	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.stack_text,
+				 env.nstacks > 0 ? STACKS_ENTRIES : 1);
+
+	err = lockstat_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
+			strerror(-err));
+		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
+	}
+
+	skel->bss->epoch = 1;
+	for (i = 0; i < (int)(sizeof(attach_order) / sizeof(attach_order[0]));
+	     i++) {
+		int p = attach_order[i];
+
+		if (!probe_wanted(p, &req))
+			continue;
+		n = probe_progs(p, pp);
+		/* fexit before fentry: an entry is never left without exit */
+		for (k = n - 1; k >= 0; k--) {
+			struct bpf_link *link = bpf_program__attach(pp[k]);
+
+			if (link) {
+				links[nr_links++] = link;
+				continue;
+			}
+			err = -errno;
+			if (req) {
+				fprintf(stderr, "%s: %s: cannot attach %s %s: %s\n",
+					TOOL, exit_message(EXIT_NOPROBE),
+					kind_names[probes[p].kind],
+					probes[p].target, strerror(-err));
+				return err == -EPERM ? EXIT_NOPERM
+						     : EXIT_NOPROBE;
+			}
+			fprintf(stderr, "%s: warning: cannot attach %s (%s): %s\n",
+				TOOL, probes[p].target, probes[p].role,
+				strerror(-err));
+			probes[p].ok = false;
+			probes[p].why = "attach failed";
+			break;
+		}
+	}
+
+	if (feat.iter_task_file) {
+		union bpf_iter_link_info linfo = {};
+		LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+
+		if (env.pid) {
+			/* only this process's files (6.1+), else all tasks */
+			linfo.task.pid = env.pid;
+			opts.link_info = &linfo;
+			opts.link_info_len = sizeof(linfo);
+			iter_link = bpf_program__attach_iter(skel->progs.ls_scan,
+							     &opts);
+		}
+		if (!iter_link)
+			iter_link = bpf_program__attach_iter(skel->progs.ls_scan,
+							     NULL);
+		if (!iter_link)
+			fprintf(stderr, "%s: warning: task_file iterator: %s; "
+				"VMs that exist already will not be found\n",
+				TOOL, strerror(errno));
+	}
+	return 0;
+}
+
+/* run the iterator once: registers every VM it finds */
+static void scan_vms(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (!iter_link)
+		return;
+	skel->bss->scan_gen++;
+	fd = bpf_iter_create(bpf_link__fd(iter_link));
+	if (fd < 0) {
+		fprintf(stderr, "%s: warning: iterator: %s\n", TOOL,
+			strerror(errno));
+		return;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* snapshots                                                           */
+
+/* stats of one VM slot at the previous report */
+static struct prev_vm {
+	__u32 vm_id;
+	struct ls_mode_stats st[LS_NR_MODES];
+} prev_vm[LS_MAX_VMS];
+
+/* call-site counters: open-addressing table, rebuilt every report */
+struct site_ent {
+	struct ls_site_key key;
+	struct ls_site val;
+	bool used;
+};
+
+struct site_tab {
+	struct site_ent *e;
+	size_t cap;
+};
+
+static struct site_tab prev_sites, cur_sites;
+
+static size_t site_hash(const struct ls_site_key *k, size_t cap)
+{
+	__u64 h = k->stack * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((__u64)k->vm_id << 1 | k->mode) * 0xff51afd7ed558ccdULL;
+	return (h ^ (h >> 31)) & (cap - 1);
+}
+
+static bool key_eq(const struct ls_site_key *a, const struct ls_site_key *b)
+{
+	return a->vm_id == b->vm_id && a->mode == b->mode &&
+	       a->stack == b->stack;
+}
+
+static struct site_ent *site_find(struct site_tab *t,
+				  const struct ls_site_key *k, bool add)
+{
+	size_t i = site_hash(k, t->cap), n;
+
+	for (n = 0; n < t->cap; n++, i = (i + 1) & (t->cap - 1)) {
+		struct site_ent *e = &t->e[i];
+
+		if (!e->used) {
+			if (!add)
+				return NULL;
+			e->used = true;
+			e->key = *k;
+			return e;
+		}
+		if (key_eq(&e->key, k))
+			return e;
+	}
+	return NULL;
+}
+
+static int site_tab_init(struct site_tab *t)
+{
+	t->cap = 2 * SITES_ENTRIES;	/* power of two, load <= 0.5 */
+	t->e = calloc(t->cap, sizeof(*t->e));
+	return t->e ? 0 : -ENOMEM;
+}
+
+static void read_sites(void)
+{
+	struct ls_site_key key, next, *kp = NULL;
+	int fd = bpf_map__fd(skel->maps.sites);
+	struct ls_site val;
+	struct site_ent *e;
+
+	memset(cur_sites.e, 0, cur_sites.cap * sizeof(*cur_sites.e));
+	while (!bpf_map_get_next_key(fd, kp, &next)) {
+		key = next;
+		kp = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		e = site_find(&cur_sites, &key, true);
+		if (e)
+			e->val = val;
+	}
+}
+
+static void forget_vm_sites(__u32 vm_id)
+{
+	struct ls_site_key key, next, *kp = NULL;
+	int fd = bpf_map__fd(skel->maps.sites);
+	struct ls_site_key *del;
+	size_t n = 0, cap = 256;
+
+	del = malloc(cap * sizeof(*del));
+	if (!del)
+		return;
+	while (!bpf_map_get_next_key(fd, kp, &next)) {
+		key = next;
+		kp = &key;
+		if (key.vm_id != vm_id)
+			continue;
+		if (n == cap) {
+			struct ls_site_key *p = realloc(del, 2 * cap * sizeof(*p));
+
+			if (!p)
+				break;
+			del = p;
+			cap *= 2;
+		}
+		del[n++] = key;
+	}
+	while (n--)
+		bpf_map_delete_elem(fd, &del[n]);
+	free(del);
+}
+
+static void read_drops(__u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i, c;
+	__u64 *vals;
+
+	memset(out, 0, LS_DROP_NR * sizeof(*out));
+	if (ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	fd = bpf_map__fd(skel->maps.drops);
+	for (i = 0; i < LS_DROP_NR; i++) {
+		__u32 k = i;
+
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+static __u64 prog_misses(void)
+{
+	struct bpf_program *prog;
+	__u64 sum = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* call sites                                                          */
+
+static bool internal_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "__bpf_", "_raw_", "__raw_", "queued_", "do_raw_",
+		"lock_acquire", "lock_acquired", "lock_contended",
+		"lock_release", "__lock_acquire", "__cond_resched_rwlock",
+		"__traceiter_", "__probestub_",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* index of the first frame outside BPF and the lock code, or -1 */
+static int caller_index(const __u64 *ips, int n)
+{
+	int i;
+
+	for (i = 0; i < n && ips[i]; i++) {
+		const struct ksym *s = ksyms__map_addr(ksyms, ips[i]);
+
+		if (!s || s->module || internal_frame(s->name))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+struct callsite {
+	__u64 caller;		/* 0: unknown */
+	__u64 acquired, contended, wait_total, hold_total, hold_max;
+	__u64 top_stack;	/* the heaviest stack of this caller */
+	__u64 top_weight;
+};
+
+struct callsites {
+	struct callsite *v;
+	size_t n, cap;
+};
+
+static bool stack_lookup(__u64 hash, struct ls_stack *st)
+{
+	if (!hash)
+		return false;
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.stack_text), &hash,
+				    st);
+}
+
+static void collect_sites(__u32 vm_id, int mode, __u64 prev_epoch,
+			  struct callsites *cs, bool by_hold)
+{
+	size_t i, k;
+
+	cs->n = 0;
+	for (i = 0; i < cur_sites.cap; i++) {
+		struct site_ent *e = &cur_sites.e[i], *p;
+		struct ls_site d;
+		struct ls_stack st;
+		struct callsite *c = NULL;
+		__u64 caller = 0, weight;
+		int ci;
+
+		if (!e->used || e->key.vm_id != vm_id || e->key.mode != (__u32)mode)
+			continue;
+		d = e->val;
+		p = site_find(&prev_sites, &e->key, false);
+		if (p) {
+			d.acquired -= p->val.acquired;
+			d.contended -= p->val.contended;
+			d.wait_total -= p->val.wait_total;
+			d.hold_total -= p->val.hold_total;
+		}
+		if (!d.acquired && !d.contended)
+			continue;
+		if (stack_lookup(e->key.stack, &st)) {
+			ci = caller_index(st.ips, LS_MAX_STACK_DEPTH);
+			caller = ci >= 0 ? st.ips[ci] : 0;
+		}
+		for (k = 0; k < cs->n; k++)
+			if (cs->v[k].caller == caller) {
+				c = &cs->v[k];
+				break;
+			}
+		if (!c) {
+			if (cs->n == cs->cap) {
+				size_t cap = cs->cap ? cs->cap * 2 : 64;
+				struct callsite *nv = realloc(cs->v, cap * sizeof(*nv));
+
+				if (!nv)
+					return;
+				cs->v = nv;
+				cs->cap = cap;
+			}
+			c = &cs->v[cs->n++];
+			memset(c, 0, sizeof(*c));
+			c->caller = caller;
+		}
+		c->acquired += d.acquired;
+		c->contended += d.contended;
+		c->wait_total += d.wait_total;
+		c->hold_total += d.hold_total;
+		if (d.hold_max[prev_epoch & 1].epoch == prev_epoch &&
+		    d.hold_max[prev_epoch & 1].val > c->hold_max)
+			c->hold_max = d.hold_max[prev_epoch & 1].val;
+		weight = by_hold ? d.hold_total : d.wait_total;
+		if (!c->top_stack || weight > c->top_weight) {
+			c->top_stack = e->key.stack;
+			c->top_weight = weight;
+		}
+	}
+}
+
+static bool sort_by_hold;
+
+static int cmp_callsite(const void *a, const void *b)
+{
+	const struct callsite *x = a, *y = b;
+	__u64 wx = sort_by_hold ? x->hold_total : x->wait_total;
+	__u64 wy = sort_by_hold ? y->hold_total : y->wait_total;
+
+	if (wx != wy)
+		return wx < wy ? 1 : -1;
+	if (x->acquired != y->acquired)
+		return x->acquired < y->acquired ? 1 : -1;
+	return x->contended < y->contended ? 1 : (x->contended > y->contended ? -1 : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                              */
+
+static char *fmt_ns(__u64 ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", ns / 1e9);
+	return buf;
+}
+
+/* print_log2_hist() starts at slot 0; these start at the first used slot */
+static void print_hist(const __u64 *slots, const char *title)
+{
+	unsigned long long lo, hi, max = 0;
+	int i, first = -1, last = -1, nstars;
+
+	for (i = 0; i < LS_HIST_SLOTS; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	if (last < 0)
+		return;
+	printf("    %s\n", title);
+	printf("    %23s : %-8s %s\n", "nsecs", "count", "distribution");
+	for (i = first; i <= last; i++) {
+		hist_slot_range(i, &lo, &hi);
+		nstars = (int)(slots[i] * 30 / max);
+		if (slots[i] && !nstars)
+			nstars = 1;
+		if (i == LS_HIST_SLOTS - 1)
+			printf("    %10llu -> %-10s : %-8llu |%-30.*s|\n", lo,
+			       "inf", (unsigned long long)slots[i], nstars,
+			       "******************************");
+		else
+			printf("    %10llu -> %-10llu : %-8llu |%-30.*s|\n", lo,
+			       hi, (unsigned long long)slots[i], nstars,
+			       "******************************");
+	}
+}
+
+struct mode_delta {
+	__u64 acquired, contended, wait_total, hold_count, hold_total;
+	__u64 wait_max, hold_max;
+	__u64 wait_hist[LS_HIST_SLOTS], hold_hist[LS_HIST_SLOTS];
+};
+
+static void mode_diff(const struct ls_mode_stats *cur,
+		      const struct ls_mode_stats *prev, __u64 prev_epoch,
+		      struct mode_delta *d)
+{
+	int i;
+
+	d->acquired = cur->acquired - prev->acquired;
+	d->contended = cur->contended - prev->contended;
+	d->wait_total = cur->wait_total - prev->wait_total;
+	d->hold_count = cur->hold_count - prev->hold_count;
+	d->hold_total = cur->hold_total - prev->hold_total;
+	for (i = 0; i < LS_HIST_SLOTS; i++) {
+		d->wait_hist[i] = cur->wait_hist[i] - prev->wait_hist[i];
+		d->hold_hist[i] = cur->hold_hist[i] - prev->hold_hist[i];
+	}
+	d->wait_max = cur->wait_max[prev_epoch & 1].epoch == prev_epoch ?
+		      cur->wait_max[prev_epoch & 1].val : 0;
+	d->hold_max = cur->hold_max[prev_epoch & 1].epoch == prev_epoch ?
+		      cur->hold_max[prev_epoch & 1].val : 0;
+}
+
+static void print_frames(const struct ls_stack *st, int from, int indent)
+{
+	char buf[256];
+	int i, n = 0, limit = env.verbose ? LS_MAX_STACK_DEPTH : 2;
+
+	for (i = from; i < LS_MAX_STACK_DEPTH && st->ips[i] && n < limit;
+	     i++, n++)
+		printf("%*s<- %s\n", indent, "",
+		       ksyms__format(ksyms, st->ips[i], buf, sizeof(buf)));
+}
+
+static void text_callsites(struct callsites *cs, int mode, bool by_hold)
+{
+	char b1[32], b2[32], b3[32], sym[256];
+	size_t i, n;
+
+	if (!cs->n || !env.nstacks)
+		return;
+	sort_by_hold = by_hold;
+	qsort(cs->v, cs->n, sizeof(*cs->v), cmp_callsite);
+	n = cs->n < (size_t)env.nstacks ? cs->n : (size_t)env.nstacks;
+	printf("  top %s call sites by %s time:\n", mode_names[mode],
+	       by_hold ? "hold" : "wait");
+	if (by_hold)
+		printf("    %10s %9s %9s %9s %10s  %s\n", "hold-total", "acq",
+		       "hold-max", "contended", "wait-total", "caller");
+	else
+		printf("    %9s %10s  %s\n", "contended", "wait-total", "caller");
+	for (i = 0; i < n; i++) {
+		struct callsite *c = &cs->v[i];
+		struct ls_stack st;
+		int indent;
+
+		if (c->caller)
+			ksyms__format(ksyms, c->caller, sym, sizeof(sym));
+		else
+			snprintf(sym, sizeof(sym), "[unknown stack]");
+		if (by_hold) {
+			printf("    %10s %9llu %9s %9llu %10s  %s\n",
+			       fmt_ns(c->hold_total, b1, sizeof(b1)),
+			       (unsigned long long)c->acquired,
+			       fmt_ns(c->hold_max, b2, sizeof(b2)),
+			       (unsigned long long)c->contended,
+			       fmt_ns(c->wait_total, b3, sizeof(b3)), sym);
+			indent = 57;
+		} else {
+			printf("    %9llu %10s  %s\n",
+			       (unsigned long long)c->contended,
+			       fmt_ns(c->wait_total, b3, sizeof(b3)), sym);
+			indent = 26;
+		}
+		if (c->caller && stack_lookup(c->top_stack, &st)) {
+			int ci = caller_index(st.ips, LS_MAX_STACK_DEPTH);
+
+			if (ci >= 0)
+				print_frames(&st, ci + 1, indent);
+		}
+	}
+}
+
+static void json_callsites(struct json *j, struct callsites *cs, bool by_hold)
+{
+	char sym[256];
+	size_t i, n;
+	int k;
+
+	sort_by_hold = by_hold;
+	if (cs->n)
+		qsort(cs->v, cs->n, sizeof(*cs->v), cmp_callsite);
+	n = cs->n < (size_t)env.nstacks ? cs->n : (size_t)env.nstacks;
+	json_key(j, "callsites");
+	json_begin_array(j);
+	for (i = 0; i < n; i++) {
+		struct callsite *c = &cs->v[i];
+		struct ls_stack st;
+
+		json_begin_object(j);
+		if (c->caller) {
+			json_kv_string(j, "caller", ksyms__format(ksyms, c->caller,
+							sym, sizeof(sym)));
+			snprintf(sym, sizeof(sym), "0x%llx",
+				 (unsigned long long)c->caller);
+			json_kv_string(j, "caller_addr", sym);
+		} else {
+			json_kv_null(j, "caller");
+			json_kv_null(j, "caller_addr");
+		}
+		json_kv_u64(j, "acquired", c->acquired);
+		json_kv_u64(j, "contended", c->contended);
+		json_kv_u64(j, "wait_total_ns", c->wait_total);
+		if (by_hold) {
+			json_kv_u64(j, "hold_total_ns", c->hold_total);
+			json_kv_u64(j, "hold_max_ns", c->hold_max);
+		}
+		json_key(j, "stack");
+		json_begin_array(j);
+		if (stack_lookup(c->top_stack, &st)) {
+			int ci = caller_index(st.ips, LS_MAX_STACK_DEPTH);
+
+			for (k = ci < 0 ? 0 : ci; k < LS_MAX_STACK_DEPTH &&
+			     st.ips[k]; k++)
+				json_string(j, ksyms__format(ksyms, st.ips[k],
+							     sym, sizeof(sym)));
+		}
+		json_end_array(j);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+struct report {
+	__u64 prev_epoch;
+	__u64 interval_ns;
+	bool final;
+	struct mode_delta total[LS_NR_MODES];
+	__u64 drops[LS_DROP_NR];
+	__u64 misses;
+	int nvms;
+};
+
+static void json_mode(struct json *j, const struct mode_delta *d, bool wait,
+		      bool hold, struct callsites *cs)
+{
+	json_begin_object(j);
+	if (hold)
+		json_kv_u64(j, "acquired", d->acquired);
+	else
+		json_kv_null(j, "acquired");
+	if (wait) {
+		json_kv_u64(j, "contended", d->contended);
+		json_kv_u64(j, "wait_total_ns", d->wait_total);
+		json_kv_u64(j, "wait_avg_ns", d->contended ?
+			    d->wait_total / d->contended : 0);
+		json_kv_u64(j, "wait_max_ns", d->wait_max);
+	} else {
+		json_kv_null(j, "contended");
+		json_kv_null(j, "wait_total_ns");
+	}
+	if (hold) {
+		json_kv_u64(j, "hold_count", d->hold_count);
+		json_kv_u64(j, "hold_total_ns", d->hold_total);
+		json_kv_u64(j, "hold_avg_ns", d->hold_count ?
+			    d->hold_total / d->hold_count : 0);
+		json_kv_u64(j, "hold_max_ns", d->hold_max);
+	} else {
+		json_kv_null(j, "hold_total_ns");
+	}
+	if (wait) {
+		json_key(j, "wait_hist_ns");
+		json_log2_hist(j, d->wait_hist, LS_HIST_SLOTS);
+	}
+	if (hold) {
+		json_key(j, "hold_hist_ns");
+		json_log2_hist(j, d->hold_hist, LS_HIST_SLOTS);
+	}
+	if (cs && env.nstacks)
+		json_callsites(j, cs, hold);
+	json_end_object(j);
+}
+
+static void text_mode_row(int mode, const struct mode_delta *d, bool wait,
+			  bool hold)
+{
+	char a[32], b[32], c[32], e[32], f[32], g[32];
+
+	printf("  %-5s %9s %9s %10s %9s %9s %10s %9s %9s\n", mode_names[mode],
+	       hold ? (snprintf(a, sizeof(a), "%llu",
+				(unsigned long long)d->acquired), a) : "-",
+	       wait ? (snprintf(b, sizeof(b), "%llu",
+				(unsigned long long)d->contended), b) : "-",
+	       wait ? fmt_ns(d->wait_total, c, sizeof(c)) : "-",
+	       wait && d->contended ?
+			fmt_ns(d->wait_total / d->contended, e, sizeof(e)) : "-",
+	       wait && d->contended ? fmt_ns(d->wait_max, f, sizeof(f)) : "-",
+	       hold ? fmt_ns(d->hold_total, g, sizeof(g)) : "-",
+	       hold && d->hold_count ?
+			fmt_ns(d->hold_total / d->hold_count, a, sizeof(a)) : "-",
+	       hold && d->hold_count ? fmt_ns(d->hold_max, b, sizeof(b)) : "-");
+}
+
+static void add_total(struct mode_delta *t, const struct mode_delta *d)
+{
+	int i;
+
+	t->acquired += d->acquired;
+	t->contended += d->contended;
+	t->wait_total += d->wait_total;
+	t->hold_count += d->hold_count;
+	t->hold_total += d->hold_total;
+	if (d->wait_max > t->wait_max)
+		t->wait_max = d->wait_max;
+	if (d->hold_max > t->hold_max)
+		t->hold_max = d->hold_max;
+	for (i = 0; i < LS_HIST_SLOTS; i++) {
+		t->wait_hist[i] += d->wait_hist[i];
+		t->hold_hist[i] += d->hold_hist[i];
+	}
+}
+
+static struct json *jw;
+static struct callsites cs_buf;
+
+static void free_slot(int slot, __u32 vm_id)
+{
+	struct ls_vm *vm = &skel->bss->vms[slot];
+	__u32 key = slot;
+
+	forget_vm_sites(vm_id);
+	memset(&skel->bss->stats[slot], 0, sizeof(skel->bss->stats[slot]));
+	memset(&prev_vm[slot], 0, sizeof(prev_vm[slot]));
+	skel->bss->slot_gen[slot]++;
+	vm->state = LS_VM_FREE;
+	__atomic_store_n(&vm->kvm, 0, __ATOMIC_SEQ_CST);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.slot_owner), &key);
+}
+
+/* without a teardown hook: a VM the rescan no longer finds is gone */
+static void expire_unseen_vms(void)
+{
+	__u32 gen = skel->bss->scan_gen;
+	int i;
+
+	if (vm_free_hook() || !iter_link)
+		return;
+	for (i = 0; i < LS_MAX_VMS; i++) {
+		struct ls_vm *vm = &skel->bss->vms[i];
+
+		if (vm->state != LS_VM_LIVE || !vm->kvm)
+			continue;
+		if (gen - vm->scan_gen < 2)
+			continue;
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.watched), &vm->lock);
+		vm->dead_ns = 0;
+		vm->state = LS_VM_DEAD;
+	}
+}
+
+static void report(struct report *r)
+{
+	bool wait = source_has_wait(feat.source);
+	bool hold = source_has_hold(feat.source);
+	char tbuf[64], sbuf[64];
+	struct timespec ts;
+	struct tm tm;
+	int slot, m, i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	read_sites();
+	read_drops(r->drops);
+	r->misses = prog_misses();
+
+	if (env.json) {
+		json_begin_object(jw);
+		json_kv_string(jw, "type", "interval");
+		json_kv_double(jw, "ts", ts.tv_sec + ts.tv_nsec / 1e9);
+		json_kv_string(jw, "time", tbuf);
+		json_kv_u64(jw, "interval_ns", r->interval_ns);
+		json_kv_bool(jw, "final", r->final);
+		json_kv_string(jw, "source", source_names[feat.source]);
+		json_key(jw, "vms");
+		json_begin_array(jw);
+	} else {
+		printf("\n%s  interval %.2fs  source %s%s\n", tbuf,
+		       r->interval_ns / 1e9, source_names[feat.source],
+		       r->final ? "  (final)" : "");
+	}
+
+	for (slot = 0; slot < LS_MAX_VMS; slot++) {
+		struct ls_vm vm = skel->bss->vms[slot];
+		struct ls_mode_stats cur[LS_NR_MODES];
+		struct mode_delta d[LS_NR_MODES];
+
+		if (!vm.kvm || (vm.state != LS_VM_LIVE && vm.state != LS_VM_DEAD))
+			continue;
+		memcpy(cur, skel->bss->stats[slot], sizeof(cur));
+		if (prev_vm[slot].vm_id != vm.vm_id) {
+			memset(&prev_vm[slot], 0, sizeof(prev_vm[slot]));
+			prev_vm[slot].vm_id = vm.vm_id;
+		}
+		for (m = 0; m < LS_NR_MODES; m++) {
+			mode_diff(&cur[m], &prev_vm[slot].st[m], r->prev_epoch,
+				  &d[m]);
+			add_total(&r->total[m], &d[m]);
+		}
+		memcpy(prev_vm[slot].st, cur, sizeof(cur));
+		r->nvms++;
+
+		if (env.json) {
+			json_begin_object(jw);
+			json_kv_u64(jw, "vm_id", vm.vm_id);
+			json_kv_u64(jw, "pid", vm.tgid);
+			if (vm.userspace_pid > 0)
+				json_kv_s64(jw, "userspace_pid", vm.userspace_pid);
+			else
+				json_kv_null(jw, "userspace_pid");
+			json_kv_string(jw, "comm", vm.comm);
+			snprintf(sbuf, sizeof(sbuf), "0x%llx",
+				 (unsigned long long)vm.kvm);
+			json_kv_string(jw, "kvm", sbuf);
+			snprintf(sbuf, sizeof(sbuf), "0x%llx",
+				 (unsigned long long)vm.lock);
+			json_kv_string(jw, "lock", sbuf);
+			json_kv_string(jw, "state", vm.state == LS_VM_DEAD ?
+				       "exited" : "live");
+			json_kv_string(jw, "found_by", vm.found_by ==
+				       LS_FOUND_CREATE ? "create" : "scan");
+			json_key(jw, "modes");
+			json_begin_object(jw);
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				collect_sites(vm.vm_id, m, r->prev_epoch, &cs_buf,
+					      hold);
+				json_key(jw, mode_names[m]);
+				json_mode(jw, &d[m], wait, hold, &cs_buf);
+			}
+			json_end_object(jw);
+			json_end_object(jw);
+		} else {
+			printf("VM %u  pid %u (%s)  kvm 0x%llx%s%s\n", vm.vm_id,
+			       vm.tgid, vm.comm, (unsigned long long)vm.kvm,
+			       vm.found_by == LS_FOUND_CREATE ? "  new" : "",
+			       vm.state == LS_VM_DEAD ? "  exited" : "");
+			if (!d[0].acquired && !d[1].acquired &&
+			    !d[0].contended && !d[1].contended &&
+			    !d[0].hold_count && !d[1].hold_count) {
+				printf("  no mmu_lock activity\n");
+				goto next;
+			}
+			printf("  %-5s %9s %9s %10s %9s %9s %10s %9s %9s\n",
+			       "mode", "acq", "contended", "wait-total",
+			       "wait-avg", "wait-max", "hold-total",
+			       "hold-avg", "hold-max");
+			for (m = LS_NR_MODES - 1; m >= 0; m--)
+				text_mode_row(m, &d[m], wait, hold);
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				if (!d[m].acquired && !d[m].contended)
+					continue;
+				collect_sites(vm.vm_id, m, r->prev_epoch, &cs_buf,
+					      hold);
+				text_callsites(&cs_buf, m, hold);
+			}
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				char title[64];
+
+				snprintf(title, sizeof(title), "%s hold time:",
+					 mode_names[m]);
+				if (hold)
+					print_hist(d[m].hold_hist, title);
+				snprintf(title, sizeof(title), "%s wait time:",
+					 mode_names[m]);
+				if (wait)
+					print_hist(d[m].wait_hist, title);
+			}
+		}
+next:
+		if (vm.state == LS_VM_DEAD)
+			free_slot(slot, vm.vm_id);
+	}
+
+	if (env.json) {
+		json_end_array(jw);
+		json_key(jw, "total");
+		json_begin_object(jw);
+		for (m = LS_NR_MODES - 1; m >= 0; m--) {
+			json_key(jw, mode_names[m]);
+			json_mode(jw, &r->total[m], wait, hold, NULL);
+		}
+		json_end_object(jw);
+		json_key(jw, "drops");
+		json_begin_object(jw);
+		for (i = 0; i < LS_DROP_NR; i++)
+			json_kv_u64(jw, drop_names[i], r->drops[i]);
+		json_kv_u64(jw, "bpf_recursion_misses", r->misses);
+		json_end_object(jw);
+		json_end_object(jw);
+	} else {
+		bool any = false;
+
+		if (!r->nvms)
+			printf("no VMs%s\n", env.pid ? " of this process" : "");
+		else if (r->nvms > 1) {
+			printf("all VMs:\n");
+			printf("  %-5s %9s %9s %10s %9s %9s %10s %9s %9s\n",
+			       "mode", "acq", "contended", "wait-total",
+			       "wait-avg", "wait-max", "hold-total",
+			       "hold-avg", "hold-max");
+			for (m = LS_NR_MODES - 1; m >= 0; m--)
+				text_mode_row(m, &r->total[m], wait, hold);
+		}
+		for (i = 0; i < LS_DROP_NR; i++)
+			if (r->drops[i]) {
+				printf("%s%s=%llu", any ? " " : "dropped (since start): ",
+				       drop_names[i],
+				       (unsigned long long)r->drops[i]);
+				any = true;
+			}
+		if (any)
+			printf("\n");
+		if (env.verbose && r->misses)
+			printf("BPF recursion misses (not mmu_lock events): %llu\n",
+			       (unsigned long long)r->misses);
+		fflush(stdout);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* --selftest: drive the accounting with synthetic events               */
+
+static int st_pass, st_fail;
+
+static void st_check(bool ok, const char *what, ...)
+{
+	va_list ap;
+
+	if (ok)
+		st_pass++;
+	else
+		st_fail++;
+	if (ok && !env.verbose)
+		return;
+	printf("%s %d - ", ok ? "ok" : "not ok", st_pass + st_fail);
+	va_start(ap, what);
+	vprintf(what, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static int st_run4(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2,
+		   __u64 a3)
+{
+	__u64 args[4] = { a0, a1, a2, a3 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = sizeof(args));
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	if (err)
+		fprintf(stderr, "%s: test run of %s: %s\n", TOOL,
+			bpf_program__name(prog), strerror(-err));
+	return err;
+}
+
+#define st_run(prog, a0, a1, a2) st_run4(prog, a0, a1, a2, 0)
+
+static int st_find_slot(__u64 kvm)
+{
+	int i;
+
+	for (i = 0; i < LS_MAX_VMS; i++)
+		if (skel->bss->vms[i].kvm == kvm &&
+		    skel->bss->vms[i].state != LS_VM_FREE)
+			return i;
+	return -1;
+}
+
+static __u64 st_drop(int why)
+{
+	__u64 d[LS_DROP_NR];
+
+	read_drops(d);
+	return d[why];
+}
+
+static void st_sites(__u32 vm_id, int mode, __u64 *acq, __u64 *cont,
+		     __u64 *hold, size_t *nstack)
+{
+	struct ls_site_key key, next, *kp = NULL;
+	int fd = bpf_map__fd(skel->maps.sites);
+	struct ls_site v;
+
+	*acq = *cont = *hold = 0;
+	*nstack = 0;
+	while (!bpf_map_get_next_key(fd, kp, &next)) {
+		key = next;
+		kp = &key;
+		if (key.vm_id != vm_id || key.mode != (__u32)mode ||
+		    bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		*acq += v.acquired;
+		*cont += v.contended;
+		*hold += v.hold_total;
+		if (key.stack)
+			(*nstack)++;
+	}
+}
+
+static __u64 mono_ns(void);
+
+static void st_spin(__u64 ns)
+{
+	__u64 end = mono_ns() + ns;
+
+	while (mono_ns() < end)
+		;
+}
+
+static int run_selftest(void)
+{
+	struct bpf_program *prog;
+	long off = btf_member_offset("kvm", BTF_KIND_STRUCT, "mmu_lock");
+	const __u64 kvm1 = 0xffff888012340000ULL, kvm2 = 0xffff888056780000ULL;
+	__u64 lock1, acq, cont, hold, d0, hist;
+	struct ls_mode_stats *w, *r;
+	struct ls_watch watch;
+	size_t nstack;
+	int slot1, slot2, i, err, regs;
+	__u32 id1;
+
+	if (off < 0) {
+		fprintf(stderr, "%s: struct kvm has no mmu_lock in BTF\n", TOOL);
+		return EXIT_NOBTF;
+	}
+	lock1 = kvm1 + off;
+
+	skel = lockstat_bpf__open();
+	if (!skel)
+		return EXIT_RUNTIME;
+	skel->rodata->source = LS_SRC_RAW;
+	skel->rodata->want_stacks = true;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog,
+			!strncmp(bpf_program__name(prog), "ls_t_", 5));
+	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.stack_text, STACKS_ENTRIES);
+	err = lockstat_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
+			strerror(-err));
+		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
+	}
+	skel->bss->epoch = 1;
+#define P(name) skel->progs.name
+
+	/* 1: registration */
+	st_run(P(ls_t_register), kvm1, 4242, 0);
+	slot1 = st_find_slot(kvm1);
+	st_check(slot1 >= 0, "VM registered in a slot");
+	if (slot1 < 0)
+		goto out;
+	id1 = skel->bss->vms[slot1].vm_id;
+	st_check(skel->bss->vms[slot1].state == LS_VM_LIVE &&
+		 skel->bss->vms[slot1].tgid == 4242 &&
+		 skel->bss->vms[slot1].lock == lock1,
+		 "slot is live, tgid 4242, lock = kvm + %ld", off);
+	st_check(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.watched), &lock1,
+				      &watch) && watch.slot == (__u32)slot1,
+		 "lock address is watched");
+	st_run(P(ls_t_register), kvm1, 4242, 0);
+	st_check(st_find_slot(kvm1) == slot1 && id1 == skel->bss->vms[slot1].vm_id,
+		 "registering the same VM again is a no-op");
+	w = &skel->bss->stats[slot1][LS_WRITE];
+	r = &skel->bss->stats[slot1][LS_READ];
+
+	/* 2: other locks are ignored */
+	st_run(P(ls_t_entry), lock1 + 64, LS_WRITE, 100);
+	st_run4(P(ls_t_acquired), lock1 + 64, LS_WRITE, 100, 0);
+	st_run(P(ls_t_release), lock1 + 64, 100, 0);
+	st_check(!w->acquired && !r->acquired && !st_drop(LS_DROP_NO_START),
+		 "an unwatched lock is not counted");
+
+	/* 3: write acquisitions and holds */
+	for (i = 0; i < 50; i++) {
+		st_run(P(ls_t_entry), lock1, LS_WRITE, 100);
+		st_run4(P(ls_t_acquired), lock1, LS_WRITE, 100, 0);
+		st_spin(2000);
+		st_run(P(ls_t_release), lock1, 100, 0);
+	}
+	for (hist = 0, i = 0; i < LS_HIST_SLOTS; i++)
+		hist += w->hold_hist[i];
+	st_check(w->acquired == 50 && w->hold_count == 50 && hist == 50,
+		 "50 write acquisitions, 50 holds, 50 in the histogram "
+		 "(got %llu/%llu/%llu)", (unsigned long long)w->acquired,
+		 (unsigned long long)w->hold_count, (unsigned long long)hist);
+	st_check(w->hold_total >= 50 * 2000ULL &&
+		 w->hold_max[1].epoch == 1 && w->hold_max[1].val >= 2000,
+		 "hold total >= 50 x 2us (%llu ns), interval max >= 2us",
+		 (unsigned long long)w->hold_total);
+	st_check(!r->acquired && !w->contended && !st_drop(LS_DROP_NO_ENTRY),
+		 "no reads, no contention, no missed entries");
+
+	/* 4: an uncontended hold starts at lock() entry, as lock_stat's */
+	d0 = w->hold_total;
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 100);
+	st_spin(100000);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 100, 0);
+	st_run(P(ls_t_release), lock1, 100, 0);
+	st_check(w->hold_total - d0 >= 100000,
+		 "uncontended hold counts from lock() entry (%llu ns)",
+		 (unsigned long long)(w->hold_total - d0));
+
+	/* 5: readers hold the lock at the same time, released out of order */
+	for (i = 201; i <= 203; i++) {
+		st_run(P(ls_t_entry), lock1, LS_READ, i);
+		st_run4(P(ls_t_acquired), lock1, LS_READ, i, 0);
+	}
+	st_run(P(ls_t_release), lock1, 202, 0);
+	st_run(P(ls_t_release), lock1, 201, 0);
+	st_run(P(ls_t_release), lock1, 203, 0);
+	st_check(r->acquired == 3 && r->hold_count == 3 &&
+		 !st_drop(LS_DROP_NO_START) && !st_drop(LS_DROP_HOLD_STALE),
+		 "3 concurrent readers: 3 acquisitions, 3 holds, no drops");
+
+	/* 6: raw source: contention_begin/end inside lock() */
+	d0 = w->hold_total;
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 300);
+	st_run(P(ls_t_wait_begin), lock1, LS_WRITE, 300);
+	st_spin(200000);
+	st_run(P(ls_t_wait_end), lock1, 300, 0);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 300, 0);
+	st_run(P(ls_t_release), lock1, 300, 0);
+	st_check(w->contended == 1 && w->wait_total >= 200000 &&
+		 w->wait_max[1].val >= 200000,
+		 "contended write: 1 contention, wait >= 200us (%llu ns)",
+		 (unsigned long long)w->wait_total);
+	st_check(w->hold_total - d0 < 200000,
+		 "a contended hold starts when the wait ends (%llu ns)",
+		 (unsigned long long)(w->hold_total - d0));
+
+	/* 7: lockdep source: lock_contended .. lock() exit, mode from entry */
+	d0 = w->wait_total;
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 301);
+	st_run(P(ls_t_wait_begin), lock1, -1, 301);
+	st_spin(50000);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 301, 0);
+	st_run(P(ls_t_release), lock1, 301, 0);
+	st_check(w->contended == 2 && w->wait_total - d0 >= 50000 &&
+		 !st_drop(LS_DROP_WAIT_NO_BEGIN),
+		 "lock_contended wait ends at lock() exit (%llu ns)",
+		 (unsigned long long)(w->wait_total - d0));
+
+	/* 8: a successful trylock has no entry and no wait */
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 302, 1);
+	st_run(P(ls_t_release), lock1, 302, 0);
+	st_check(w->acquired == 54 && w->hold_count == 54 &&
+		 !st_drop(LS_DROP_NO_ENTRY),
+		 "trylock counted (%llu acquisitions)",
+		 (unsigned long long)w->acquired);
+
+	/* 9: drop accounting */
+	st_run(P(ls_t_release), lock1, 999, 0);
+	st_check(st_drop(LS_DROP_NO_START) == 1,
+		 "release without acquisition is counted as a drop");
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 401, 0);
+	st_run(P(ls_t_release), lock1, 401, 0);
+	st_check(st_drop(LS_DROP_NO_ENTRY) == 1 && w->acquired == 55 &&
+		 w->hold_count == 55,
+		 "a missed lock() entry is a drop; still counted and timed");
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 400);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 400, 0);
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 400);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 400, 0);
+	st_run(P(ls_t_release), lock1, 400, 0);
+	st_check(st_drop(LS_DROP_HOLD_STALE) == 1 && w->acquired == 57 &&
+		 w->hold_count == 56,
+		 "a missed release is a drop; both acquisitions counted");
+	st_run(P(ls_t_wait_end), lock1, 500, 0);
+	st_check(st_drop(LS_DROP_WAIT_NO_BEGIN) == 1,
+		 "contention end without begin is a drop");
+
+	/* 10: call sites add up to the per-VM totals */
+	st_sites(id1, LS_WRITE, &acq, &cont, &hold, &nstack);
+	st_check(acq == w->hold_count && cont == w->contended &&
+		 hold == w->hold_total,
+		 "write call sites sum to the VM totals (%llu acq, %zu stacks)",
+		 (unsigned long long)acq, nstack);
+	st_check(nstack >= 1 && !st_drop(LS_DROP_STACK),
+		 "stacks were collected");
+	st_sites(id1, LS_READ, &acq, &cont, &hold, &nstack);
+	st_check(acq == 3 && hold == r->hold_total,
+		 "read call sites sum to the VM totals");
+
+	/* 11: interval maxima move to the other slot with the epoch */
+	__atomic_store_n(&skel->bss->epoch, 2, __ATOMIC_SEQ_CST);
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 600);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 600, 0);
+	st_run(P(ls_t_release), lock1, 600, 0);
+	st_check(w->hold_max[0].epoch == 2 && w->hold_max[1].epoch == 1 &&
+		 w->hold_max[0].val < w->hold_max[1].val,
+		 "epoch 2 restarts the maximum in its own slot");
+
+	/* 12: teardown, slot reuse */
+	st_run(P(ls_t_unregister), kvm1, 0, 0);
+	st_check(skel->bss->vms[slot1].state == LS_VM_DEAD &&
+		 bpf_map_lookup_elem(bpf_map__fd(skel->maps.watched), &lock1,
+				     &watch),
+		 "teardown marks the VM exited and unwatches its lock");
+	d0 = w->acquired;
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 700);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 700, 0);
+	st_run(P(ls_t_release), lock1, 700, 0);
+	st_check(w->acquired == d0, "an exited VM's lock is not counted");
+
+	st_run(P(ls_t_register), kvm2, 4343, 0);
+	slot2 = st_find_slot(kvm2);
+	st_check(slot2 >= 0 && slot2 != slot1,
+		 "a new VM gets another slot while the exited one is shown");
+	free_slot(slot1, id1);
+	st_sites(id1, LS_WRITE, &acq, &cont, &hold, &nstack);
+	st_check(!acq && !w->acquired && st_find_slot(kvm1) < 0,
+		 "freeing the slot clears its stats and call sites");
+	st_run(P(ls_t_register), kvm1, 4242, 0);
+	i = st_find_slot(kvm1);
+	st_check(i >= 0 && skel->bss->vms[i].vm_id != id1,
+		 "a re-created VM at the same address gets a new vm_id");
+
+	/* 13: capacity */
+	for (regs = 0, i = 0; i < LS_MAX_VMS; i++) {
+		st_run(P(ls_t_register), kvm2 + 0x100000ULL * (i + 1), 1, 0);
+		regs++;
+	}
+	st_check(st_drop(LS_DROP_VM_FULL) == 2,
+		 "VMs beyond %d slots are counted as drops (%llu)", LS_MAX_VMS,
+		 (unsigned long long)st_drop(LS_DROP_VM_FULL));
+#undef P
+out:
+	printf("%d passed, %d failed\n", st_pass, st_fail);
+	lockstat_bpf__destroy(skel);
+	skel = NULL;
+	return st_fail ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void sig_handler(int sig)
+{
+	exiting = 1;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* sleep until @deadline (CLOCK_MONOTONIC ns) or a signal */
+static void sleep_until(__u64 deadline)
+{
+	while (!exiting) {
+		__u64 now = mono_ns();
+		struct timespec ts;
+
+		if (now >= deadline)
+			return;
+		ts.tv_sec = (deadline - now) / 1000000000ULL;
+		ts.tv_nsec = (deadline - now) % 1000000000ULL;
+		nanosleep(&ts, NULL);	/* EINTR on a signal */
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {};
+	__u64 start, last, next;
+	unsigned long done = 0;
+	int err;
+
+	parse_args(argc, argv);
+	libbpf_set_print(libbpf_print);
+
+	if (!have_caps() || bpf_privilege_check() == -EPERM)
+		tool_die(TOOL, EXIT_NOPERM, NULL);
+	if (!vmlinux_btf_available() || !kernel_btf())
+		tool_die(TOOL, EXIT_NOBTF, NULL);
+
+	if (env.selftest)
+		return run_selftest();
+
+	ksyms = ksyms__load(NULL);
+	if (!ksyms)
+		fprintf(stderr, "%s: warning: /proc/kallsyms: %s; call sites "
+			"will be raw addresses\n", TOOL, strerror(errno));
+	probe_features(ksyms);
+
+	if (env.features) {
+		print_features();
+		return feat.source >= 0 ? EXIT_OK : EXIT_NOPROBE;
+	}
+	if (feat.source < 0)
+		tool_die(TOOL, EXIT_NOPROBE, "%s", feat.source_why);
+	if (env.verbose)
+		print_features();
+
+	if (site_tab_init(&prev_sites) || site_tab_init(&cur_sites)) {
+		fprintf(stderr, "%s: out of memory\n", TOOL);
+		return EXIT_RUNTIME;
+	}
+	if (env.json) {
+		jw = json_new(stdout);
+		if (!jw)
+			return EXIT_RUNTIME;
+	}
+
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = setup_bpf();
+	if (err)
+		goto out;
+	/* BPF programs and trampolines now have kallsyms entries */
+	ksyms__free(ksyms);
+	ksyms = ksyms__load(NULL);
+
+	scan_vms();
+	if (env.json) {
+		fprintf(stderr, "%s: tracing kvm->mmu_lock (source %s)\n", TOOL,
+			source_names[feat.source]);
+	} else {
+		printf("Tracing kvm->mmu_lock (source %s%s)", source_names[feat.source],
+		       env.pid ? ", one VMM" : "");
+		if (env.interval)
+			printf(", %lus interval", env.interval);
+		printf(". Hit Ctrl-C to end.\n");
+		fflush(stdout);
+	}
+
+	start = last = mono_ns();
+	next = start;
+	while (true) {
+		struct report r = {};
+		__u64 now;
+
+		if (env.interval) {
+			next += env.interval * 1000000000ULL;
+			sleep_until(next);
+		} else {
+			while (!exiting)
+				pause();
+		}
+		scan_vms();
+		expire_unseen_vms();
+
+		/* close the interval: later maxima go to the other slot */
+		r.prev_epoch = skel->bss->epoch;
+		__atomic_store_n(&skel->bss->epoch, r.prev_epoch + 1,
+				 __ATOMIC_SEQ_CST);
+		now = mono_ns();
+		r.interval_ns = now - last;
+		last = now;
+		r.final = exiting || (env.count && done + 1 >= env.count);
+		report(&r);
+		{
+			struct site_tab t = prev_sites;
+
+			prev_sites = cur_sites;
+			cur_sites = t;
+		}
+		done++;
+		if (exiting || (env.count && done >= env.count))
+			break;
+	}
+	err = EXIT_OK;
+out:
+	detach_all();
+	lockstat_bpf__destroy(skel);
+	json_free(jw);
+	ksyms__free(ksyms);
+	kernel_btf_free();
+	free(prev_sites.e);
+	free(cur_sites.e);
+	free(cs_buf.v);
+	return err;
+}

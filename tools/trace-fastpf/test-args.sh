@@ -1,0 +1,159 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Argument and exit-code tests for trace-fastpf (POSIX sh; runs under
+# busybox too).  Usage: test-args.sh [path/to/trace-fastpf]
+#
+# Exit codes under test (tools/common/errors.h):
+#   0 ok, 1 runtime error, 2 bad arguments, 3 missing privileges,
+#   4 no kernel BTF, 5 nothing attachable.
+# The BPF parts need root; without root they are skipped.  Prints
+# "N passed, N failed" and exits 1 if anything failed.
+
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${1:-$here/../../build/tools/bin/trace-fastpf}
+tmp=$(mktemp -d /tmp/test-fastpf.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skip=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+skipped() { skip=$((skip + 1)); echo "skip $*"; }
+
+# expect CODE DESC -- ARGS...: run the tool, check its exit code
+expect() {
+	code=$1 desc=$2
+	shift 3
+	"$tool" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" = "$code" ]; then
+		ok "$desc (exit $rc)"
+	else
+		bad "$desc: exit $rc, expected $code"
+		sed 's/^/     | /' "$tmp/err" | head -5
+	fi
+}
+
+# the last run printed a one-line reason on stderr and nothing on stdout
+expect_msg() {
+	if [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ]; then
+		ok "  ... with a message: $(head -1 "$tmp/err")"
+	else
+		bad "  ... no message on stderr (or output on stdout)"
+	fi
+}
+
+# grep PATTERN in FILE
+has() {
+	if grep -q -- "$1" "$2"; then ok "  ... output has '$1'"; else
+		bad "  ... output lacks '$1'"; sed 's/^/     | /' "$2" | head -5; fi
+}
+
+[ -x "$tool" ] || { echo "no executable $tool"; echo "0 passed, 1 failed"; exit 1; }
+
+# ---- usage errors: exit 2, no BPF needed ----
+for args in "-p abc" "-p 0" "-p -5" "-p 12x" "0" "abc" "1.5" "1 0" "1 x" \
+	    "1 2 3" "--bogus" "-x" "--max-vms 0" "--max-vcpus abc"; do
+	# shellcheck disable=SC2086
+	expect 2 "bad arguments '$args'" -- $args
+	expect_msg
+done
+expect 2 "missing -p value" -- -p
+expect_msg
+
+expect 0 "--help" -- --help
+has "Usage:" "$tmp/out"
+expect 0 "-h" -- -h
+has "Usage:" "$tmp/out"
+
+if [ "$(id -u)" != 0 ]; then
+	skipped "BPF tests: not root"
+	echo "$skip skipped"
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ]
+	exit
+fi
+
+# ---- runs (root) ----
+expect 0 "--features" -- --features
+has "fast_outcomes" "$tmp/out"
+expect 0 "--features --json" -- --features --json
+has '^{"type":"features",.*"metrics":{' "$tmp/out"
+
+expect 0 "two 1 s intervals" -- 1 2
+has "interval 1.00 s" "$tmp/out"
+has "totals since start" "$tmp/out"
+n=$(grep -c "interval 1\." "$tmp/out")
+[ "$n" = 2 ] && ok "  ... 2 interval reports" || bad "  ... $n interval reports, expected 2"
+
+expect 0 "--json 1 2" -- --json 1 2
+n=$(grep -c '^{"type":"interval",' "$tmp/out")
+[ "$n" = 2 ] && ok "  ... 2 interval objects" || bad "  ... $n interval objects, expected 2"
+has '^{"type":"summary",.*"counters":"cumulative"' "$tmp/out"
+n=$(wc -l < "$tmp/out")
+[ "$n" = 4 ] && ok "  ... 4 NDJSON lines" || bad "  ... $n lines, expected 4"
+if command -v python3 > /dev/null 2>&1; then
+	if python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"; then
+		ok "  ... every line parses as JSON"
+	else
+		bad "  ... a line is not valid JSON"
+	fi
+fi
+
+# SIGINT / SIGTERM: detach, print the final interval and totals, exit 0
+for sig in INT TERM; do
+	"$tool" --json 10 > "$tmp/out" 2> "$tmp/err" &
+	pid=$!
+	sleep 2
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] && ok "SIG$sig ends cleanly (exit 0)" ||
+		bad "SIG$sig: exit $rc, expected 0"
+	has '^{"type":"interval",' "$tmp/out"
+	has '^{"type":"summary",' "$tmp/out"
+done
+
+expect 0 "--selftest (synthetic events through the BPF handlers)" -- --selftest
+has ' passed, 0 failed' "$tmp/out"
+
+# ---- exit 3: no privileges ----
+drop_privs="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
+if command -v setpriv > /dev/null 2>&1 && $drop_privs true 2> /dev/null; then
+	$drop_privs "$tool" 1 1 > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	[ "$rc" = 3 ] && ok "unprivileged user (exit 3)" ||
+		bad "unprivileged user: exit $rc, expected 3"
+	expect_msg
+else
+	skipped "exit 3: no (GNU) setpriv to drop privileges"
+fi
+
+# ---- exit 4 and 5: fake /sys/kernel/btf in a private mount namespace ----
+if command -v unshare > /dev/null 2>&1 &&
+   unshare -m true 2> /dev/null; then
+	unshare -m sh -c 'mount --make-rprivate / 2>/dev/null;
+		mount -t tmpfs none /sys/kernel/btf && exec "$0" 1 1' \
+		"$tool" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	[ "$rc" = 4 ] && ok "no /sys/kernel/btf/vmlinux (exit 4)" ||
+		bad "no kernel BTF: exit $rc, expected 4"
+	expect_msg
+
+	# a valid BTF blob with a single 'int': no KVM anywhere
+	printf '\237\353\001\000\030\000\000\000\000\000\000\000\020\000\000\000\020\000\000\000\005\000\000\000\001\000\000\000\000\000\000\001\004\000\000\000\040\000\000\001\000int\000' \
+		> "$tmp/fake.btf"
+	unshare -m sh -c 'mount --make-rprivate / 2>/dev/null;
+		mount -o bind "$1" /sys/kernel/btf/vmlinux && exec "$0" 1 1' \
+		"$tool" "$tmp/fake.btf" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	[ "$rc" = 5 ] && ok "kernel without KVM events/functions (exit 5)" ||
+		bad "nothing attachable: exit $rc, expected 5"
+	has "can be attached" "$tmp/err"
+else
+	skipped "exit 4/5: no unshare -m"
+fi
+
+[ "$skip" = 0 ] || echo "$skip skipped"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

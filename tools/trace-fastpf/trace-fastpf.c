@@ -1,0 +1,1789 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * trace-fastpf: KVM x86 fast page faults, their retries and the
+ * invalidation churn behind them, per VM and per vCPU.
+ *
+ * USAGE: trace-fastpf [-p PID] [-j] [-v] [--features] [interval] [count]
+ *
+ * Full mode: the kvmmmu:fast_page_fault_pass, kvmmmu:kvm_mmu_fault_retry,
+ * kvm:kvm_mmu_invalidate_{begin,end} and kvmmmu:kvm_mmu_wrprot_batch
+ * tracepoints (added by this project's KVM series).  Fallback mode (any
+ * other kernel): kvmmmu:fast_page_fault plus fentry/fexit on KVM functions.
+ * What is live is decided probe by probe at run time.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <ctype.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "trace-fastpf.h"
+#include "trace-fastpf.skel.h"
+#include "errors.h"
+#include "json.h"
+#include "trace_helpers.h"
+
+#define TOOL "trace-fastpf"
+#define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
+
+static struct env {
+	__u32 pid;
+	bool json;
+	bool verbose;
+	bool features;
+	bool selftest;
+	unsigned long interval;
+	unsigned long count;	/* 0: until interrupted */
+	unsigned long max_vms;
+	unsigned long max_vcpus;
+} env = {
+	.interval = 1,
+	.max_vms = FPF_DEF_MAX_VMS,
+	.max_vcpus = FPF_DEF_MAX_VCPUS,
+};
+
+const char *argp_program_version = "trace-fastpf 0.1";
+const char *argp_program_bug_address = "<kvm@vger.kernel.org>";
+static const char argp_program_doc[] =
+"Trace KVM x86 fast page faults, retries and invalidations per VM and vCPU.\n"
+"\n"
+"USAGE: trace-fastpf [-p PID] [-j] [-v] [--features] [interval] [count]\n"
+"\n"
+"Prints per-interval counts (default: every second until Ctrl-C) and,\n"
+"on exit, the totals since start.  Unavailable metrics print n/a (null).\n"
+"\n"
+"EXAMPLES:\n"
+"    trace-fastpf             # every second until Ctrl-C\n"
+"    trace-fastpf 1 10        # ten 1-second intervals\n"
+"    trace-fastpf -p 4321     # only the VM(s) of VMM process 4321\n"
+"    trace-fastpf -j 5        # NDJSON, one object per 5 s interval\n"
+"    trace-fastpf --features  # what this kernel supports, then exit\n";
+
+enum {
+	OPT_FEATURES = 0x100,
+	OPT_MAX_VMS,
+	OPT_MAX_VCPUS,
+	OPT_SELFTEST,
+};
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID", 0, "Trace only the VMs of this VMM process", 0 },
+	{ "json", 'j', NULL, 0, "NDJSON output: one object per line", 0 },
+	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf)", 0 },
+	{ "features", OPT_FEATURES, NULL, 0,
+	  "Print which metrics are live on this kernel and exit", 0 },
+	{ "max-vms", OPT_MAX_VMS, "N", 0,
+	  "Track at most N VMs (default 64)", 0 },
+	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0,
+	  "Track at most N vCPUs in all (default 1024)", 0 },
+	{ "selftest", OPT_SELFTEST, NULL, 0,
+	  "Drive the BPF handlers with synthetic events (BPF_PROG_TEST_RUN) "
+	  "and check the counters; prints 'N passed, N failed'", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	unsigned long v;
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case 'p':
+		if (parse_ulong(arg, 1, 0x7fffffff, &v))
+			argp_error(state, "invalid PID: '%s'", arg);
+		env.pid = v;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case OPT_FEATURES:
+		env.features = true;
+		break;
+	case OPT_SELFTEST:
+		env.selftest = true;
+		break;
+	case OPT_MAX_VMS:
+		if (parse_ulong(arg, 1, 65536, &v))
+			argp_error(state, "invalid --max-vms: '%s' (1..65536)",
+				   arg);
+		env.max_vms = v;
+		break;
+	case OPT_MAX_VCPUS:
+		if (parse_ulong(arg, 1, 1 << 20, &v))
+			argp_error(state,
+				   "invalid --max-vcpus: '%s' (1..1048576)",
+				   arg);
+		env.max_vcpus = v;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0) {
+			if (parse_ulong(arg, 1, 86400, &v))
+				argp_error(state,
+					   "invalid interval: '%s' (1..86400 s)",
+					   arg);
+			env.interval = v;
+		} else if (state->arg_num == 1) {
+			if (parse_ulong(arg, 1, 0x7fffffff, &v))
+				argp_error(state, "invalid count: '%s'", arg);
+			env.count = v;
+		} else {
+			argp_error(state, "unexpected argument: '%s'", arg);
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
+			   va_list args)
+{
+	if (level == LIBBPF_DEBUG && !env.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static volatile sig_atomic_t exiting;
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* probes and metrics                                                  */
+
+enum probe_id {
+	P_FAST, P_PASS, P_SPTEP_TDP, P_SPTEP_LEGACY, P_RETRY,
+	P_INV_BEGIN_TP, P_INV_END_TP, P_INV_BEGIN_FN, P_INV_END_FN,
+	P_WRPROT, P_PF_ENTRY, P_PF_EXIT, P_DESTROY, P_NR,
+};
+
+struct probe {
+	const char *desc;
+	struct bpf_program *prog;
+	bool want;		/* passed the pre-load checks */
+	struct bpf_link *link;	/* attached */
+	char why[160];		/* why not wanted / not attached */
+	/* runs the kernel skipped (bpf_prog_info.recursion_misses): an
+	 * fentry program preempted on a CPU blocks itself there */
+	__u64 misses_cur, misses_prev;
+};
+
+static struct probe probes[P_NR] = {
+	[P_FAST]	 = { "tp_btf/fast_page_fault" },
+	[P_PASS]	 = { "tp_btf/fast_page_fault_pass" },
+	[P_SPTEP_TDP]	 = { "fentry/kvm_tdp_mmu_fast_pf_get_last_sptep" },
+	[P_SPTEP_LEGACY] = { "fentry/fast_pf_get_last_sptep" },
+	[P_RETRY]	 = { "tp_btf/kvm_mmu_fault_retry" },
+	[P_INV_BEGIN_TP] = { "tp_btf/kvm_mmu_invalidate_begin" },
+	[P_INV_END_TP]	 = { "tp_btf/kvm_mmu_invalidate_end" },
+	[P_INV_BEGIN_FN] = { "fentry/kvm_mmu_invalidate_begin" },
+	[P_INV_END_FN]	 = { "fexit/kvm_mmu_invalidate_end" },
+	[P_WRPROT]	 = { "tp_btf/kvm_mmu_wrprot_batch" },
+	[P_PF_ENTRY]	 = { "fentry/kvm_mmu_page_fault" },
+	[P_PF_EXIT]	 = { "fexit/kvm_mmu_page_fault" },
+	[P_DESTROY]	 = { "fentry/kvm_destroy_vm" },
+};
+
+enum metric_id {
+	M_FAST, M_PASSES, M_RETRIES, M_CMPXCHG, M_SLOW_OUTCOME, M_STALE,
+	M_INVAL, M_INVAL_SRC, M_SEQ, M_WRPROT, M_LATENCY, M_TEARDOWN, M_NR,
+};
+
+struct metric {
+	const char *name;
+	bool live;
+	char info[200];	/* source if live, reason if not */
+};
+
+static struct metric metrics[M_NR] = {
+	[M_FAST]	 = { "fast_outcomes" },
+	[M_PASSES]	 = { "passes" },
+	[M_RETRIES]	 = { "retries" },
+	[M_CMPXCHG]	 = { "cmpxchg_lost" },
+	[M_SLOW_OUTCOME] = { "slow_by_outcome" },
+	[M_STALE]	 = { "stale_retries" },
+	[M_INVAL]	 = { "invalidations" },
+	[M_INVAL_SRC]	 = { "inval_by_source" },
+	[M_SEQ]		 = { "seq_delta" },
+	[M_WRPROT]	 = { "wrprot_batches" },
+	[M_LATENCY]	 = { "fault_latency" },
+	[M_TEARDOWN]	 = { "vm_teardown" },
+};
+
+#define live(m) (metrics[m].live)
+
+/* raw enum value -> display name, resolved from BTF by enumerator name */
+struct enum_names {
+	char *name[FPF_ENUM_SLOTS];
+	bool resolved;
+};
+
+static struct enum_names outcome_names, reason_names, source_names;
+static long long ret_pf_fixed = -1, ret_pf_spurious = -1;
+static long long outcome_fixed = -1, outcome_spurious = -1;
+static long long outcome_cmpxchg = -1;
+static char ret_pf_src[64];
+static bool full_mode;
+static int tdp_mmu = -1;
+
+/* "KVM_FAST_PF_NOT_PRESENT" minus "KVM_FAST_PF_" -> "not_present" */
+static char *short_name(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *s, *p;
+
+	if (!strncmp(name, prefix, n))
+		name += n;
+	s = strdup(name);
+	for (p = s; p && *p; p++)
+		*p = tolower((unsigned char)*p);
+	return s;
+}
+
+static void resolve_enum(struct enum_names *en, const char *type,
+			 const char *prefix)
+{
+	struct btf_enum_entry ents[64];
+	char buf[32];
+	int i, n;
+
+	n = btf_enum_entries(type, ents, 64);
+	for (i = 0; i < n; i++) {
+		if (ents[i].value < 0 || ents[i].value >= FPF_ENUM_SLOTS)
+			continue;
+		en->name[ents[i].value] = short_name(ents[i].name, prefix);
+	}
+	en->resolved = n > 0;
+	for (i = 0; i < FPF_ENUM_SLOTS; i++) {
+		if (!en->name[i]) {
+			snprintf(buf, sizeof(buf), "value_%d", i);
+			en->name[i] = strdup(buf);
+		}
+	}
+}
+
+static long long enum_val(const char *name)
+{
+	long long v;
+
+	return btf_enum_value(name, &v) ? -1 : v;
+}
+
+/*
+ * RET_PF_FIXED / RET_PF_SPURIOUS: an anonymous enum whose values moved when
+ * RET_PF_WRITE_PROTECTED was added.  BTF first; else the tracepoint's print
+ * fmt, where TRACE_DEFINE_ENUM substituted the numbers:
+ *   "... spurious %d fixed %d", ..., REC->ret == 6, REC->ret == 5
+ */
+static void resolve_ret_pf(void)
+{
+	long long v[2];
+	char *fmt, *p;
+	int n = 0;
+
+	ret_pf_fixed = enum_val("RET_PF_FIXED");
+	ret_pf_spurious = enum_val("RET_PF_SPURIOUS");
+	if (ret_pf_fixed >= 0 && ret_pf_spurious >= 0) {
+		snprintf(ret_pf_src, sizeof(ret_pf_src), "BTF");
+		return;
+	}
+	ret_pf_fixed = ret_pf_spurious = -1;
+	fmt = tracepoint_format("kvmmmu", "fast_page_fault");
+	if (!fmt)
+		return;
+	if (strstr(fmt, "spurious %d fixed %d")) {
+		for (p = fmt; n < 2 && (p = strstr(p, "REC->ret == ")); n++) {
+			p += strlen("REC->ret == ");
+			v[n] = strtoll(p, NULL, 0);
+		}
+	}
+	if (n == 2) {
+		ret_pf_spurious = v[0];
+		ret_pf_fixed = v[1];
+		snprintf(ret_pf_src, sizeof(ret_pf_src), "tracefs print fmt");
+	}
+	free(fmt);
+}
+
+static void set_why(int p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_why(int p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(probes[p].why, sizeof(probes[p].why), fmt, ap);
+	va_end(ap);
+}
+
+/* a tp_btf probe is wanted if the tracepoint exists with @nargs args */
+static void check_tp(int p, const char *tp, int nargs)
+{
+	int n = tp_btf_nr_args(tp);
+
+	if (n < 0)
+		set_why(p, "no %s tracepoint in kernel BTF", tp);
+	else if (n != nargs)
+		set_why(p, "%s has %d arguments, expected %d", tp, n, nargs);
+	else
+		probes[p].want = true;
+}
+
+static void check_fentry(int p, const char *func)
+{
+	int r = fentry_can_attach(func);
+
+	/* privileges were checked first: EPERM here is a kernel policy */
+	if (r == -EPERM)
+		set_why(p, "fentry refused with EPERM by this kernel (LSM/lockdown policy?)");
+	else if (r > 0)
+		probes[p].want = true;
+	else if (!btf_func_exists(func))
+		set_why(p, "%s() not in kernel BTF (static/inlined?)", func);
+	else
+		set_why(p, "%s() cannot be attached", func);
+}
+
+static void detect(void)
+{
+	int i;
+
+	tdp_mmu = sysfs_read_bool(TDP_MMU_PARAM);
+	full_mode = tp_btf_exists("fast_page_fault_pass");
+
+	/* 5.16+ prototype: (vcpu, fault, sptep, old_spte, ret) */
+	check_tp(P_FAST, "fast_page_fault", 5);
+	resolve_ret_pf();
+
+	check_tp(P_PASS, "fast_page_fault_pass", 8);
+	if (probes[P_PASS].want) {
+		resolve_enum(&outcome_names, "kvm_fast_pf_outcome",
+			     "KVM_FAST_PF_");
+		outcome_fixed = enum_val("KVM_FAST_PF_FIXED");
+		outcome_spurious = enum_val("KVM_FAST_PF_SPURIOUS");
+		outcome_cmpxchg = enum_val("KVM_FAST_PF_CMPXCHG_LOST");
+	} else {
+		/* fallback anchors: the SPTE lookup made once per pass */
+		if (tdp_mmu == 0)
+			set_why(P_SPTEP_TDP, "kvm.tdp_mmu=N: "
+				"kvm_tdp_mmu_fast_pf_get_last_sptep() is not used");
+		else
+			check_fentry(P_SPTEP_TDP,
+				     "kvm_tdp_mmu_fast_pf_get_last_sptep");
+		if (tdp_mmu == 1)
+			set_why(P_SPTEP_LEGACY, "kvm.tdp_mmu=Y: "
+				"fast_pf_get_last_sptep() is not used");
+		else
+			check_fentry(P_SPTEP_LEGACY, "fast_pf_get_last_sptep");
+	}
+
+	check_tp(P_RETRY, "kvm_mmu_fault_retry", 3);
+	if (probes[P_RETRY].want)
+		resolve_enum(&reason_names, "kvm_mmu_retry_reason",
+			     "KVM_MMU_RETRY_");
+
+	check_tp(P_INV_BEGIN_TP, "kvm_mmu_invalidate_begin", 2);
+	check_tp(P_INV_END_TP, "kvm_mmu_invalidate_end", 2);
+	if (probes[P_INV_BEGIN_TP].want && probes[P_INV_END_TP].want) {
+		resolve_enum(&source_names, "kvm_invalidate_source",
+			     "KVM_INVALIDATE_");
+	} else {
+		/* use the pair or nothing: begin and end must match */
+		probes[P_INV_BEGIN_TP].want = probes[P_INV_END_TP].want = false;
+		check_fentry(P_INV_BEGIN_FN, "kvm_mmu_invalidate_begin");
+		check_fentry(P_INV_END_FN, "kvm_mmu_invalidate_end");
+		if (!probes[P_INV_BEGIN_FN].want || !probes[P_INV_END_FN].want)
+			probes[P_INV_BEGIN_FN].want =
+				probes[P_INV_END_FN].want = false;
+	}
+
+	check_tp(P_WRPROT, "kvm_mmu_wrprot_batch", 7);
+
+	check_fentry(P_PF_ENTRY, "kvm_mmu_page_fault");
+	if (probes[P_PF_ENTRY].want)
+		probes[P_PF_EXIT].want = true;
+	else
+		strcpy(probes[P_PF_EXIT].why, probes[P_PF_ENTRY].why);
+
+	check_fentry(P_DESTROY, "kvm_destroy_vm");
+
+	for (i = 0; i < P_NR; i++)
+		if (!probes[i].want && !probes[i].why[0])
+			set_why(i, "not needed");
+}
+
+static bool attached(int p)
+{
+	return probes[p].link != NULL;
+}
+
+static void set_metric(int m, bool is_live, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_metric(int m, bool is_live, const char *fmt, ...)
+{
+	va_list ap;
+
+	metrics[m].live = is_live;
+	va_start(ap, fmt);
+	vsnprintf(metrics[m].info, sizeof(metrics[m].info), fmt, ap);
+	va_end(ap);
+}
+
+/* after attach: what each metric is built from, or why it is n/a */
+static void decide_metrics(void)
+{
+	const char *seq_field;
+	bool have_seq;
+
+	if (attached(P_FAST) && ret_pf_fixed >= 0 && ret_pf_spurious >= 0 &&
+	    ret_pf_fixed < FPF_ENUM_SLOTS && ret_pf_spurious < FPF_ENUM_SLOTS)
+		set_metric(M_FAST, true,
+			   "%s; RET_PF_FIXED=%lld RET_PF_SPURIOUS=%lld (%s)",
+			   probes[P_FAST].desc, ret_pf_fixed, ret_pf_spurious,
+			   ret_pf_src);
+	else if (attached(P_FAST))
+		set_metric(M_FAST, false,
+			   "RET_PF_FIXED/RET_PF_SPURIOUS not resolvable");
+	else
+		set_metric(M_FAST, false, "%s", probes[P_FAST].why);
+
+	if (attached(P_PASS))
+		set_metric(M_PASSES, true, "%s", probes[P_PASS].desc);
+	else if (attached(P_SPTEP_TDP) && attached(P_SPTEP_LEGACY))
+		set_metric(M_PASSES, true, "%s + %s", probes[P_SPTEP_TDP].desc,
+			   probes[P_SPTEP_LEGACY].desc);
+	else if (attached(P_SPTEP_TDP))
+		set_metric(M_PASSES, true, "%s%s", probes[P_SPTEP_TDP].desc,
+			   tdp_mmu < 0 ? " (TDP MMU only)" : "");
+	else if (attached(P_SPTEP_LEGACY))
+		set_metric(M_PASSES, true, "%s", probes[P_SPTEP_LEGACY].desc);
+	else if (full_mode)
+		set_metric(M_PASSES, false, "%s", probes[P_PASS].why);
+	else
+		set_metric(M_PASSES, false, "%s; %s",
+			   probes[P_SPTEP_TDP].why, probes[P_SPTEP_LEGACY].why);
+
+	if (live(M_PASSES) && attached(P_FAST))
+		set_metric(M_RETRIES, true, "%s",
+			   attached(P_PASS) ? "attempt of each fault's last pass"
+					    : "passes - 1 per fast_page_fault event");
+	else
+		set_metric(M_RETRIES, false, "needs passes and %s",
+			   probes[P_FAST].desc);
+
+	if (attached(P_PASS) && outcome_cmpxchg >= 0 &&
+	    outcome_cmpxchg < FPF_ENUM_SLOTS)
+		set_metric(M_CMPXCHG, true, "passes with KVM_FAST_PF_CMPXCHG_LOST=%lld",
+			   outcome_cmpxchg);
+	else if (attached(P_PASS))
+		set_metric(M_CMPXCHG, false,
+			   "KVM_FAST_PF_CMPXCHG_LOST not in BTF");
+	else
+		set_metric(M_CMPXCHG, false,
+			   "needs %s (each retry follows a lost cmpxchg)",
+			   probes[P_PASS].desc);
+
+	if (attached(P_PASS) && attached(P_FAST) && outcome_names.resolved)
+		set_metric(M_SLOW_OUTCOME, true,
+			   "outcome of the last pass (enum kvm_fast_pf_outcome)");
+	else
+		set_metric(M_SLOW_OUTCOME, false, "needs %s and %s",
+			   probes[P_PASS].desc, probes[P_FAST].desc);
+
+	if (attached(P_RETRY))
+		set_metric(M_STALE, true, "%s", probes[P_RETRY].desc);
+	else
+		set_metric(M_STALE, false, "%s", probes[P_RETRY].why);
+
+	if (attached(P_INV_BEGIN_TP) && attached(P_INV_END_TP))
+		set_metric(M_INVAL, true, "%s + %s", probes[P_INV_BEGIN_TP].desc,
+			   probes[P_INV_END_TP].desc);
+	else if (attached(P_INV_BEGIN_FN) && attached(P_INV_END_FN))
+		set_metric(M_INVAL, true, "%s + %s", probes[P_INV_BEGIN_FN].desc,
+			   probes[P_INV_END_FN].desc);
+	else
+		set_metric(M_INVAL, false, "%s; %s",
+			   probes[P_INV_BEGIN_TP].why,
+			   probes[P_INV_BEGIN_FN].why[0] ?
+			   probes[P_INV_BEGIN_FN].why : probes[P_INV_END_FN].why);
+
+	if (live(M_INVAL) && attached(P_INV_BEGIN_TP))
+		set_metric(M_INVAL_SRC, true, "enum kvm_invalidate_source");
+	else
+		set_metric(M_INVAL_SRC, false, "needs %s",
+			   probes[P_INV_BEGIN_TP].desc);
+
+	have_seq = btf_struct_has_member("kvm", "mmu_invalidate_seq") ||
+		   btf_struct_has_member("kvm", "mmu_notifier_seq");
+	seq_field = btf_struct_has_member("kvm", "mmu_invalidate_seq") ?
+		    "mmu_invalidate_seq" : "mmu_notifier_seq";
+	if (live(M_INVAL) && have_seq)
+		set_metric(M_SEQ, true, "kvm->%s (CO-RE) at invalidate end",
+			   seq_field);
+	else if (have_seq && attached(P_FAST))
+		set_metric(M_SEQ, true, "kvm->%s (CO-RE) sampled at each "
+			   "fast_page_fault event: a change is seen at the "
+			   "VM's next fault", seq_field);
+	else
+		set_metric(M_SEQ, false, "%s",
+			   have_seq ? "needs invalidation events"
+				    : "struct kvm has no mmu_invalidate_seq");
+
+	if (attached(P_WRPROT))
+		set_metric(M_WRPROT, true, "%s", probes[P_WRPROT].desc);
+	else
+		set_metric(M_WRPROT, false, "%s", probes[P_WRPROT].why);
+
+	if (attached(P_PF_ENTRY) && attached(P_PF_EXIT))
+		set_metric(M_LATENCY, true, "%s -> %s", probes[P_PF_ENTRY].desc,
+			   probes[P_PF_EXIT].desc);
+	else
+		set_metric(M_LATENCY, false, "%s", probes[P_PF_ENTRY].why);
+
+	if (attached(P_DESTROY))
+		set_metric(M_TEARDOWN, true, "%s", probes[P_DESTROY].desc);
+	else
+		set_metric(M_TEARDOWN, false,
+			   "%s; a reused struct kvm address merges VMs",
+			   probes[P_DESTROY].why);
+}
+
+/* print @text from column @indent, wrapping at spaces before @width */
+static void print_wrapped(FILE *f, const char *text, int indent, int width)
+{
+	int col = indent, len;
+	const char *p = text, *sp;
+
+	while (*p) {
+		sp = strchr(p, ' ');
+		len = sp ? sp - p : (int)strlen(p);
+		if (col > indent && col + 1 + len > width) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		}
+		fprintf(f, " %.*s", len, p);
+		col += 1 + len;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+static const char *mode_name(void)
+{
+	return full_mode ? "full" : "fallback";
+}
+
+static void print_features(FILE *f, struct json *j)
+{
+	int i;
+
+	if (j) {
+		json_begin_object(j);
+		json_kv_string(j, "type", "features");
+		json_kv_string(j, "tool", TOOL);
+		json_kv_string(j, "kernel", kernel_release());
+		json_kv_string(j, "mode", mode_name());
+		if (tdp_mmu < 0)
+			json_kv_null(j, "tdp_mmu");
+		else
+			json_kv_bool(j, "tdp_mmu", tdp_mmu);
+		json_kv_string(j, "counters",
+			       "interval deltas; summary object is cumulative");
+		json_key(j, "metrics");
+		json_begin_object(j);
+		for (i = 0; i < M_NR; i++) {
+			json_key(j, metrics[i].name);
+			json_begin_object(j);
+			json_kv_bool(j, "live", metrics[i].live);
+			json_kv_string(j, metrics[i].live ? "source" : "reason",
+				       metrics[i].info);
+			json_end_object(j);
+		}
+		json_end_object(j);
+		json_key(j, "probes");
+		json_begin_object(j);
+		for (i = 0; i < P_NR; i++) {
+			json_key(j, probes[i].desc);
+			json_begin_object(j);
+			json_kv_bool(j, "attached", attached(i));
+			if (!attached(i))
+				json_kv_string(j, "reason", probes[i].why);
+			json_end_object(j);
+		}
+		json_end_object(j);
+		json_end_object(j);
+		return;
+	}
+	fprintf(f, "%s: %s mode, kernel %s\n", TOOL, mode_name(),
+		kernel_release());
+	if (!full_mode)
+		fprintf(f, "  (no kvmmmu:fast_page_fault_pass tracepoint in "
+			"kernel BTF)\n");
+	fprintf(f, "  %-16s %-5s %s\n", "METRIC", "STATE", "SOURCE / REASON");
+	for (i = 0; i < M_NR; i++) {
+		fprintf(f, "  %-16s %-5s", metrics[i].name,
+			metrics[i].live ? "live" : "n/a");
+		print_wrapped(f, metrics[i].info, 24, 79);
+	}
+	if (env.verbose) {
+		fprintf(f, "  probes:\n");
+		for (i = 0; i < P_NR; i++)
+			fprintf(f, "    %-44s %s\n", probes[i].desc,
+				attached(i) ? "attached" : probes[i].why);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* map snapshots                                                       */
+
+struct vcpu_rec {
+	__u32 vcpu_id;
+	struct fpf_vcpu cur, prev;
+};
+
+struct vm_rec {
+	__u64 kvm;
+	int id;
+	bool have_vm;		/* a vms map entry exists */
+	bool retired;		/* VM destroyed, entries deleted */
+	struct fpf_vm cur, prev;
+	struct vcpu_rec *vcpus;
+	int nr_vcpus, cap_vcpus;
+};
+
+static struct vm_rec **vm_recs;
+static int nr_vm_recs, cap_vm_recs, next_vm_id;
+static __u64 drops_cur[FPF_DROP_NR], drops_prev[FPF_DROP_NR];
+static int nr_cpus;
+
+static const char *drop_names[FPF_DROP_NR] = {
+	[FPF_DROP_VM] = "vm_map_full",
+	[FPF_DROP_VCPU] = "vcpu_map_full",
+	[FPF_DROP_THREAD] = "thread_map_full",
+	[FPF_DROP_ENUM] = "enum_out_of_range",
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		tool_die(TOOL, EXIT_RUNTIME, "out of memory");
+	return p;
+}
+
+static struct vm_rec *vm_rec_get(__u64 kvm)
+{
+	struct vm_rec *r;
+	int i;
+
+	for (i = 0; i < nr_vm_recs; i++)
+		if (vm_recs[i]->kvm == kvm && !vm_recs[i]->retired)
+			return vm_recs[i];
+	if (nr_vm_recs == cap_vm_recs) {
+		cap_vm_recs = cap_vm_recs ? cap_vm_recs * 2 : 16;
+		vm_recs = xrealloc(vm_recs, cap_vm_recs * sizeof(*vm_recs));
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		tool_die(TOOL, EXIT_RUNTIME, "out of memory");
+	r->kvm = kvm;
+	r->id = ++next_vm_id;
+	vm_recs[nr_vm_recs++] = r;
+	return r;
+}
+
+static struct vcpu_rec *vcpu_rec_get(struct vm_rec *vm, __u32 vcpu_id)
+{
+	struct vcpu_rec *v;
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].vcpu_id == vcpu_id)
+			return &vm->vcpus[i];
+	if (vm->nr_vcpus == vm->cap_vcpus) {
+		vm->cap_vcpus = vm->cap_vcpus ? vm->cap_vcpus * 2 : 8;
+		vm->vcpus = xrealloc(vm->vcpus,
+				     vm->cap_vcpus * sizeof(*vm->vcpus));
+	}
+	/* keep vCPUs sorted by id */
+	for (i = vm->nr_vcpus; i > 0 && vm->vcpus[i - 1].vcpu_id > vcpu_id; i--)
+		vm->vcpus[i] = vm->vcpus[i - 1];
+	v = &vm->vcpus[i];
+	memset(v, 0, sizeof(*v));
+	v->vcpu_id = vcpu_id;
+	vm->nr_vcpus++;
+	return v;
+}
+
+static void read_misses(void)
+{
+	struct bpf_prog_info info;
+	__u32 len;
+	int i;
+
+	for (i = 0; i < P_NR; i++) {
+		if (!probes[i].link)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(probes[i].prog),
+					    &info, &len))
+			probes[i].misses_cur = info.recursion_misses;
+	}
+}
+
+static int read_maps(struct trace_fastpf_bpf *obj)
+{
+	int vms_fd = bpf_map__fd(obj->maps.vms);
+	int vcpus_fd = bpf_map__fd(obj->maps.vcpus);
+	int drops_fd = bpf_map__fd(obj->maps.drops);
+	struct fpf_vcpu_key vkey, *vprev = NULL;
+	__u64 key, *prev = NULL;
+	struct fpf_vcpu vval;
+	struct fpf_vm val;
+	__u64 *percpu;
+	__u32 i;
+	int c;
+
+	while (!bpf_map_get_next_key(vms_fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(vms_fd, &key, &val))
+			continue;	/* deleted meanwhile */
+		struct vm_rec *r = vm_rec_get(key);
+
+		r->cur = val;
+		r->have_vm = true;
+	}
+	while (!bpf_map_get_next_key(vcpus_fd, vprev, &vkey)) {
+		vprev = &vkey;
+		if (bpf_map_lookup_elem(vcpus_fd, &vkey, &vval))
+			continue;
+		vcpu_rec_get(vm_rec_get(vkey.kvm), vkey.vcpu_id)->cur = vval;
+	}
+
+	read_misses();
+	percpu = calloc(nr_cpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (i = 0; i < FPF_DROP_NR; i++) {
+		if (bpf_map_lookup_elem(drops_fd, &i, percpu))
+			continue;
+		drops_cur[i] = 0;
+		for (c = 0; c < nr_cpus; c++)
+			drops_cur[i] += percpu[c];
+	}
+	free(percpu);
+	return 0;
+}
+
+/* delete the map entries of destroyed VMs; their records stay for totals */
+static void retire_dead_vms(struct trace_fastpf_bpf *obj)
+{
+	int vms_fd = bpf_map__fd(obj->maps.vms);
+	int vcpus_fd = bpf_map__fd(obj->maps.vcpus);
+	struct fpf_vcpu_key vkey;
+	int i, j;
+
+	for (i = 0; i < nr_vm_recs; i++) {
+		struct vm_rec *r = vm_recs[i];
+
+		if (r->retired || !r->have_vm || !r->cur.dead)
+			continue;
+		for (j = 0; j < r->nr_vcpus; j++) {
+			memset(&vkey, 0, sizeof(vkey));
+			vkey.kvm = r->kvm;
+			vkey.vcpu_id = r->vcpus[j].vcpu_id;
+			bpf_map_delete_elem(vcpus_fd, &vkey);
+		}
+		bpf_map_delete_elem(vms_fd, &r->kvm);
+		r->retired = true;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* derived values                                                      */
+
+/* a - b over the u64 counters of a struct, from field @from to the end */
+#define SUB_COUNTERS(type, d, a, b, from)				\
+	do {								\
+		size_t _o = offsetof(type, from), _k;			\
+		__u64 *_d = (__u64 *)((char *)(d) + _o);		\
+		const __u64 *_a = (const __u64 *)((const char *)(a) + _o); \
+		const __u64 *_b = (const __u64 *)((const char *)(b) + _o); \
+		for (_k = 0; _k < (sizeof(type) - _o) / 8; _k++)	\
+			_d[_k] = _a[_k] - _b[_k];			\
+	} while (0)
+
+static void vcpu_delta(struct fpf_vcpu *d, const struct fpf_vcpu *a,
+		       const struct fpf_vcpu *b)
+{
+	*d = *a;
+	if (b)
+		SUB_COUNTERS(struct fpf_vcpu, d, a, b, fast_calls);
+}
+
+static void vm_delta(struct fpf_vm *d, const struct fpf_vm *a,
+		     const struct fpf_vm *b)
+{
+	*d = *a;
+	if (b)
+		SUB_COUNTERS(struct fpf_vm, d, a, b, inval_begin);
+}
+
+static void vcpu_add(struct fpf_vcpu *sum, const struct fpf_vcpu *v)
+{
+	size_t o = offsetof(struct fpf_vcpu, fast_calls), k;
+	__u64 *s = (__u64 *)((char *)sum + o);
+	const __u64 *a = (const __u64 *)((const char *)v + o);
+
+	for (k = 0; k < (sizeof(*v) - o) / 8; k++)
+		s[k] += a[k];
+}
+
+static __u64 sum_slots(const __u64 *a)
+{
+	__u64 s = 0;
+	int i;
+
+	for (i = 0; i < FPF_ENUM_SLOTS; i++)
+		s += a[i];
+	return s;
+}
+
+static __u64 fixed_of(const struct fpf_vcpu *v)
+{
+	return v->ret[ret_pf_fixed];
+}
+
+static __u64 spurious_of(const struct fpf_vcpu *v)
+{
+	return v->ret[ret_pf_spurious];
+}
+
+/* fast_page_fault() returns RET_PF_INVALID, _FIXED or _SPURIOUS only */
+static __u64 slow_of(const struct fpf_vcpu *v)
+{
+	return v->fast_calls - fixed_of(v) - spurious_of(v);
+}
+
+static bool is_slow_outcome(int i)
+{
+	return i != outcome_fixed && i != outcome_spurious;
+}
+
+/* ------------------------------------------------------------------ */
+/* output                                                              */
+
+struct view {
+	struct fpf_vm vm;	/* interval delta or cumulative */
+	bool have_vm;
+	__u64 seq_delta;
+	struct fpf_vcpu all;	/* sum over vCPUs */
+};
+
+static void put_u64_or_na(char *buf, size_t sz, bool ok, __u64 v)
+{
+	if (ok)
+		snprintf(buf, sz, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, sz, "n/a");
+}
+
+static void print_vcpu_row(const char *label, const struct fpf_vcpu *v)
+{
+	char fx[24], sp[24], sl[24], ps[24], rt[24], cx[24], st[24], fl[24];
+	char avg[24];
+
+	put_u64_or_na(fx, sizeof(fx), live(M_FAST), live(M_FAST) ?
+		      fixed_of(v) : 0);
+	put_u64_or_na(sp, sizeof(sp), live(M_FAST), live(M_FAST) ?
+		      spurious_of(v) : 0);
+	put_u64_or_na(sl, sizeof(sl), live(M_FAST), live(M_FAST) ?
+		      slow_of(v) : 0);
+	put_u64_or_na(ps, sizeof(ps), live(M_PASSES), v->passes);
+	put_u64_or_na(rt, sizeof(rt), live(M_RETRIES), v->retries);
+	put_u64_or_na(cx, sizeof(cx), live(M_CMPXCHG), live(M_CMPXCHG) ?
+		      v->pass_outcome[outcome_cmpxchg] : 0);
+	put_u64_or_na(st, sizeof(st), live(M_STALE), sum_slots(v->stale));
+	put_u64_or_na(fl, sizeof(fl), live(M_LATENCY), v->faults);
+	if (!live(M_LATENCY))
+		snprintf(avg, sizeof(avg), "n/a");
+	else if (!v->faults)
+		snprintf(avg, sizeof(avg), "-");
+	else
+		snprintf(avg, sizeof(avg), "%.2f",
+			 v->fault_ns / 1000.0 / v->faults);
+	printf("%4s %8s %7s %7s %8s %7s %7s %7s %8s %7s\n", label, fx, sp, sl,
+	       ps, rt, cx, st, fl, avg);
+}
+
+/* "name count, name count" for the non-zero slots; "none" if all zero */
+static void print_enum_counts(const char *title, const __u64 *c,
+			      const struct enum_names *names,
+			      bool (*filter)(int))
+{
+	int i, col, n = 0;
+
+	col = printf("  %s:", title);
+	for (i = 0; i < FPF_ENUM_SLOTS; i++) {
+		char item[64];
+		int len;
+
+		if (!c[i] || (filter && !filter(i)))
+			continue;
+		len = snprintf(item, sizeof(item), " %s %llu", names->name[i],
+			       (unsigned long long)c[i]);
+		if (col + len + 1 > 79) {
+			col = printf("\n   ") - 1;
+		}
+		col += printf("%s%s", n ? "," : "", item) ;
+		n++;
+	}
+	printf("%s\n", n ? "" : " none");
+}
+
+static void print_vm_human(struct vm_rec *r, const struct view *v,
+			   double secs, bool cumulative)
+{
+	const struct fpf_vm *vm = &v->vm;
+	struct fpf_vcpu d;
+	char buf[32];
+	int i;
+
+	printf("VM %d  pid %u  vcpus %d%s\n", r->id,
+	       r->have_vm ? r->cur.pid : (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0),
+	       r->nr_vcpus, r->cur.dead ? "  (destroyed)" : "");
+	if (r->nr_vcpus) {
+		printf("%4s %8s %7s %7s %8s %7s %7s %7s %8s %7s\n", "VCPU",
+		       "FIXED", "SPUR", "SLOW", "PASSES", "RETRY", "CMPXCHG",
+		       "STALE", "FAULTS", "AVG-us");
+		for (i = 0; i < r->nr_vcpus; i++) {
+			vcpu_delta(&d, &r->vcpus[i].cur,
+				   cumulative ? NULL : &r->vcpus[i].prev);
+			snprintf(buf, sizeof(buf), "%u", r->vcpus[i].vcpu_id);
+			print_vcpu_row(buf, &d);
+		}
+		if (r->nr_vcpus > 1)
+			print_vcpu_row("all", &v->all);
+	}
+
+	if (live(M_SLOW_OUTCOME))
+		print_enum_counts("slow path by outcome", v->all.final_outcome,
+				  &outcome_names, is_slow_outcome);
+	else
+		printf("  slow path by outcome: n/a\n");
+
+	if (live(M_STALE)) {
+		__u64 n = sum_slots(v->all.stale);
+
+		print_enum_counts("stale retries", v->all.stale,
+				  &reason_names, NULL);
+		if (n)
+			printf("  stale retries: avg seq lag %.2f\n",
+			       (double)v->all.stale_seq_lag / n);
+	} else {
+		printf("  stale retries: n/a\n");
+	}
+
+	if (!live(M_INVAL)) {
+		printf("  invalidations: n/a");
+		if (live(M_SEQ) && v->have_vm && vm->has_seq)
+			printf(", seq +%llu (sampled at faults)",
+			       (unsigned long long)v->seq_delta);
+		printf("\n");
+	} else if (!v->have_vm) {
+		printf("  invalidations: n/a (VM map full)\n");
+	} else {
+		printf("  invalidations: %llu begin, %llu end",
+		       (unsigned long long)vm->inval_begin,
+		       (unsigned long long)vm->inval_end);
+		if (secs > 0)
+			printf(", %.1f/s", vm->inval_end / secs);
+		if (live(M_SEQ) && vm->has_seq)
+			printf(", seq +%llu", (unsigned long long)v->seq_delta);
+		else
+			printf(", seq n/a");
+		printf("\n");
+		if (live(M_INVAL_SRC))
+			print_enum_counts("invalidations by source",
+					  vm->inval_end_src, &source_names,
+					  NULL);
+	}
+
+	if (!live(M_WRPROT))
+		printf("  write-protect batches: n/a\n");
+	else if (v->have_vm)
+		printf("  write-protect batches: mmu_lock read %llu (%llu "
+		       "sptes), write %llu (%llu sptes)\n",
+		       (unsigned long long)vm->wrprot_batches[1],
+		       (unsigned long long)vm->wrprot_changed[1],
+		       (unsigned long long)vm->wrprot_batches[0],
+		       (unsigned long long)vm->wrprot_changed[0]);
+
+	if (v->have_vm && live(M_RETRIES) &&
+	    hist_total(vm->hist[FPF_HIST_RETRIES], FPF_HIST_SLOTS)) {
+		printf("  retries per fast-path fault:\n");
+		print_log2_hist(stdout, vm->hist[FPF_HIST_RETRIES],
+				FPF_HIST_SLOTS, "retries");
+	}
+	if (v->have_vm && live(M_LATENCY) &&
+	    hist_total(vm->hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS)) {
+		printf("  kvm_mmu_page_fault() latency:\n");
+		print_log2_hist(stdout, vm->hist[FPF_HIST_LATENCY],
+				FPF_HIST_SLOTS, "nsecs");
+	}
+}
+
+static void json_enum_counts(struct json *j, const char *key, bool ok,
+			     const __u64 *c, const struct enum_names *names,
+			     bool (*filter)(int))
+{
+	int i;
+
+	if (!ok) {
+		json_kv_null(j, key);
+		return;
+	}
+	json_key(j, key);
+	json_begin_object(j);
+	for (i = 0; i < FPF_ENUM_SLOTS; i++) {
+		if (filter && !filter(i))
+			continue;
+		/* named values always; unnamed ones only if they occurred */
+		if (!c[i] && !strncmp(names->name[i], "value_", 6))
+			continue;
+		json_kv_u64(j, names->name[i], c[i]);
+	}
+	json_end_object(j);
+}
+
+static void json_u64_or_null(struct json *j, const char *key, bool ok,
+			     __u64 v)
+{
+	if (ok)
+		json_kv_u64(j, key, v);
+	else
+		json_kv_null(j, key);
+}
+
+static void json_fault_counters(struct json *j, const struct fpf_vcpu *v)
+{
+	json_key(j, "fast");
+	if (live(M_FAST)) {
+		json_begin_object(j);
+		json_kv_u64(j, "fixed", fixed_of(v));
+		json_kv_u64(j, "spurious", spurious_of(v));
+		json_kv_u64(j, "slow", slow_of(v));
+		json_kv_u64(j, "calls", v->fast_calls);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+	json_enum_counts(j, "slow_by_outcome", live(M_SLOW_OUTCOME),
+			 v->final_outcome, &outcome_names, is_slow_outcome);
+	json_u64_or_null(j, "passes", live(M_PASSES), v->passes);
+	json_u64_or_null(j, "retries", live(M_RETRIES), v->retries);
+	json_u64_or_null(j, "retry_faults", live(M_RETRIES), v->retry_faults);
+	json_u64_or_null(j, "cmpxchg_lost", live(M_CMPXCHG),
+			 live(M_CMPXCHG) ? v->pass_outcome[outcome_cmpxchg] : 0);
+	json_enum_counts(j, "pass_outcome", live(M_SLOW_OUTCOME),
+			 v->pass_outcome, &outcome_names, NULL);
+	json_enum_counts(j, "stale_retries", live(M_STALE), v->stale,
+			 &reason_names, NULL);
+	json_u64_or_null(j, "stale_seq_lag", live(M_STALE), v->stale_seq_lag);
+	json_u64_or_null(j, "faults", live(M_LATENCY), v->faults);
+	json_u64_or_null(j, "fault_ns", live(M_LATENCY), v->fault_ns);
+}
+
+static void print_vm_json(struct json *j, struct vm_rec *r,
+			  const struct view *v, double secs, bool cumulative)
+{
+	const struct fpf_vm *vm = &v->vm;
+	struct fpf_vcpu d;
+	int i;
+
+	json_begin_object(j);
+	json_kv_u64(j, "vm", r->id);
+	json_kv_u64(j, "pid", r->have_vm ? r->cur.pid :
+		    (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0));
+	json_kv_bool(j, "destroyed", r->cur.dead);
+	json_fault_counters(j, &v->all);
+
+	json_u64_or_null(j, "seq_delta",
+			 live(M_SEQ) && v->have_vm && vm->has_seq,
+			 v->seq_delta);
+	json_key(j, "invalidations");
+	if (live(M_INVAL) && v->have_vm) {
+		json_begin_object(j);
+		json_kv_u64(j, "begin", vm->inval_begin);
+		json_kv_u64(j, "end", vm->inval_end);
+		json_kv_double(j, "per_sec", secs > 0 ? vm->inval_end / secs
+						      : 0.0 / 0.0);
+		json_enum_counts(j, "by_source", live(M_INVAL_SRC),
+				 vm->inval_end_src, &source_names, NULL);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+
+	json_key(j, "wrprot");
+	if (live(M_WRPROT) && v->have_vm) {
+		json_begin_object(j);
+		json_kv_u64(j, "batches_read_lock", vm->wrprot_batches[1]);
+		json_kv_u64(j, "sptes_read_lock", vm->wrprot_changed[1]);
+		json_kv_u64(j, "batches_write_lock", vm->wrprot_batches[0]);
+		json_kv_u64(j, "sptes_write_lock", vm->wrprot_changed[0]);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+
+	json_key(j, "hist");
+	json_begin_object(j);
+	json_key(j, "retries");
+	if (live(M_RETRIES) && v->have_vm)
+		json_log2_hist(j, vm->hist[FPF_HIST_RETRIES], FPF_HIST_SLOTS);
+	else
+		json_null(j);
+	json_key(j, "latency_ns");
+	if (live(M_LATENCY) && v->have_vm)
+		json_log2_hist(j, vm->hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS);
+	else
+		json_null(j);
+	json_end_object(j);
+
+	json_key(j, "vcpus");
+	json_begin_array(j);
+	for (i = 0; i < r->nr_vcpus; i++) {
+		vcpu_delta(&d, &r->vcpus[i].cur,
+			   cumulative ? NULL : &r->vcpus[i].prev);
+		json_begin_object(j);
+		json_kv_u64(j, "vcpu", r->vcpus[i].vcpu_id);
+		json_kv_u64(j, "tid", d.tid);
+		json_fault_counters(j, &d);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
+static void make_view(struct view *v, struct vm_rec *r, bool cumulative)
+{
+	struct fpf_vcpu d;
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	v->have_vm = r->have_vm;
+	vm_delta(&v->vm, &r->cur, cumulative ? NULL : &r->prev);
+	if (r->cur.has_seq) {
+		__u64 cum = r->cur.seq_last - r->cur.seq_first;
+		__u64 old = r->prev.has_seq ?
+			    r->prev.seq_last - r->prev.seq_first : 0;
+
+		v->seq_delta = cumulative ? cum : cum - old;
+	}
+	for (i = 0; i < r->nr_vcpus; i++) {
+		vcpu_delta(&d, &r->vcpus[i].cur,
+			   cumulative ? NULL : &r->vcpus[i].prev);
+		vcpu_add(&v->all, &d);
+	}
+}
+
+static void print_report(struct json *j, double secs, bool cumulative)
+{
+	struct timespec ts;
+	struct view v;
+	char tbuf[32];
+	struct tm tm;
+	int i, shown = 0;
+	__u64 d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+
+	if (j) {
+		json_begin_object(j);
+		json_kv_string(j, "type", cumulative ? "summary" : "interval");
+		json_kv_u64(j, "ts_ns", (__u64)ts.tv_sec * 1000000000ULL +
+			    ts.tv_nsec);
+		json_kv_u64(j, "elapsed_ns", (__u64)(secs * 1e9));
+		json_kv_string(j, "mode", mode_name());
+		json_kv_string(j, "counters",
+			       cumulative ? "cumulative" : "interval");
+		json_key(j, "vms");
+		json_begin_array(j);
+	} else {
+		printf("\n%s  %s%s %.2f s\n", tbuf,
+		       cumulative ? "totals since start" : "interval",
+		       cumulative ? ", over" : "", secs);
+	}
+
+	for (i = 0; i < nr_vm_recs; i++) {
+		struct vm_rec *r = vm_recs[i];
+
+		/* retired VMs were shown in their last interval */
+		if (r->retired && !cumulative)
+			continue;
+		make_view(&v, r, cumulative);
+		if (j)
+			print_vm_json(j, r, &v, secs, cumulative);
+		else
+			print_vm_human(r, &v, secs, cumulative);
+		shown++;
+	}
+
+	if (j) {
+		json_end_array(j);
+		json_key(j, "drops");
+		json_begin_object(j);
+		for (i = 0; i < FPF_DROP_NR; i++)
+			json_kv_u64(j, drop_names[i], cumulative ? drops_cur[i] :
+				    drops_cur[i] - drops_prev[i]);
+		json_end_object(j);
+		/* per attached probe: events the kernel did not run it for */
+		json_key(j, "missed");
+		json_begin_object(j);
+		for (i = 0; i < P_NR; i++) {
+			if (!probes[i].link)
+				continue;
+			json_kv_u64(j, probes[i].desc, cumulative ?
+				    probes[i].misses_cur :
+				    probes[i].misses_cur - probes[i].misses_prev);
+		}
+		json_end_object(j);
+		json_end_object(j);
+		return;
+	}
+	if (!shown)
+		printf("no KVM VM seen%s\n", env.pid ? " for this pid" : "");
+	for (i = 0; i < FPF_DROP_NR; i++) {
+		d = cumulative ? drops_cur[i] : drops_cur[i] - drops_prev[i];
+		if (d)
+			printf("DROPPED: %s %llu\n", drop_names[i],
+			       (unsigned long long)d);
+	}
+	for (i = 0; i < P_NR; i++) {
+		d = cumulative ? probes[i].misses_cur :
+		    probes[i].misses_cur - probes[i].misses_prev;
+		if (probes[i].link && d)
+			printf("MISSED: %s did not run %llu times "
+			       "(recursion protection)\n", probes[i].desc,
+			       (unsigned long long)d);
+	}
+	fflush(stdout);
+}
+
+static void snapshot_done(void)
+{
+	int i, k;
+
+	for (i = 0; i < nr_vm_recs; i++) {
+		vm_recs[i]->prev = vm_recs[i]->cur;
+		for (k = 0; k < vm_recs[i]->nr_vcpus; k++)
+			vm_recs[i]->vcpus[k].prev = vm_recs[i]->vcpus[k].cur;
+	}
+	memcpy(drops_prev, drops_cur, sizeof(drops_prev));
+	for (i = 0; i < P_NR; i++)
+		probes[i].misses_prev = probes[i].misses_cur;
+}
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+
+static struct bpf_program *prog_of(struct trace_fastpf_bpf *obj, int p)
+{
+	switch (p) {
+	case P_FAST:		return obj->progs.fpf_fast_page_fault;
+	case P_PASS:		return obj->progs.fpf_pass;
+	case P_SPTEP_TDP:	return obj->progs.fpf_tdp_get_last_sptep;
+	case P_SPTEP_LEGACY:	return obj->progs.fpf_legacy_get_last_sptep;
+	case P_RETRY:		return obj->progs.fpf_fault_retry;
+	case P_INV_BEGIN_TP:	return obj->progs.fpf_inval_begin_tp;
+	case P_INV_END_TP:	return obj->progs.fpf_inval_end_tp;
+	case P_INV_BEGIN_FN:	return obj->progs.fpf_inval_begin_fn;
+	case P_INV_END_FN:	return obj->progs.fpf_inval_end_fn;
+	case P_WRPROT:		return obj->progs.fpf_wrprot_batch;
+	case P_PF_ENTRY:	return obj->progs.fpf_pf_entry;
+	case P_PF_EXIT:		return obj->progs.fpf_pf_exit;
+	case P_DESTROY:		return obj->progs.fpf_destroy_vm;
+	}
+	return NULL;
+}
+
+static bool inval_hooks_wanted(void)
+{
+	return (probes[P_INV_BEGIN_TP].want && probes[P_INV_END_TP].want) ||
+	       (probes[P_INV_BEGIN_FN].want && probes[P_INV_END_FN].want);
+}
+
+static bool any_probe_wanted(void)
+{
+	int i;
+
+	for (i = 0; i < P_NR; i++)
+		if (probes[i].want && i != P_DESTROY)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* --selftest: synthetic events through the real handlers              */
+
+static int st_pass, st_fail;
+
+static void check(bool ok, const char *what, unsigned long long got,
+		  unsigned long long want)
+{
+	if (ok) {
+		st_pass++;
+		if (env.verbose)
+			printf("ok   %s = %llu\n", what, got);
+	} else {
+		st_fail++;
+		printf("FAIL %s = %llu, expected %llu\n", what, got, want);
+	}
+}
+
+#define CHECK_EQ(what, got, want)					\
+	do {								\
+		unsigned long long _g = (got), _w = (want);		\
+		check(_g == _w, what, _g, _w);				\
+	} while (0)
+
+static int test_run(struct bpf_program *prog, int n, ...)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	__u64 args[8] = {};
+	va_list ap;
+	int i, err;
+
+	va_start(ap, n);
+	for (i = 0; i < n && i < 8; i++)
+		args[i] = va_arg(ap, __u64);
+	va_end(ap);
+	opts.ctx_in = args;
+	opts.ctx_size_in = n * sizeof(__u64);
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	if (err) {
+		st_fail++;
+		printf("FAIL test run of %s: %s\n", bpf_program__name(prog),
+		       strerror(-err));
+	}
+	return err;
+}
+
+static struct vm_rec *find_rec(__u64 kvm)
+{
+	int i;
+
+	for (i = 0; i < nr_vm_recs; i++)
+		if (vm_recs[i]->kvm == kvm && !vm_recs[i]->retired)
+			return vm_recs[i];
+	return NULL;
+}
+
+static struct fpf_vcpu *find_vcpu(struct vm_rec *r, __u32 id)
+{
+	int i;
+
+	for (i = 0; r && i < r->nr_vcpus; i++)
+		if (r->vcpus[i].vcpu_id == id)
+			return &r->vcpus[i].cur;
+	return NULL;
+}
+
+static const struct fpf_vcpu no_vcpu;
+
+static struct trace_fastpf_bpf *selftest_open(__u32 targ)
+{
+	struct trace_fastpf_bpf *obj;
+	struct bpf_program *prog;
+	int err;
+
+	obj = trace_fastpf_bpf__open();
+	if (!obj)
+		tool_die(TOOL, EXIT_RUNTIME, "failed to open BPF object");
+	obj->rodata->targ_tgid = targ;
+	bpf_object__for_each_program(prog, obj->obj)
+		bpf_program__set_autoload(prog, !strncmp(
+			bpf_program__name(prog), "fpf_test_", 9));
+	err = trace_fastpf_bpf__load(obj);
+	if (err) {
+		trace_fastpf_bpf__destroy(obj);
+		if (err == -EPERM || err == -EACCES)
+			tool_die(TOOL, EXIT_NOPERM, NULL);
+		tool_die(TOOL, EXIT_RUNTIME, "selftest load failed: %s (try -v)",
+			 strerror(-err));
+	}
+	return obj;
+}
+
+static int run_selftest(void)
+{
+	enum { FIXED = 0, SPUR = 1, LOST = 2, NOT_PRESENT = 3 };
+	const __u64 A = 0x1000, B = 0x2000;
+	struct trace_fastpf_bpf *obj;
+	const struct fpf_vcpu *a0, *a1, *b0;
+	struct fpf_vcpu d, sum;
+	struct vm_rec *ra, *rb;
+	__u64 r_fixed, r_spur, r_inval = 4;
+	int i, old_b_id;
+
+	/* the values this kernel's BTF gives, else the 6.12+ ones */
+	resolve_ret_pf();
+	if (ret_pf_fixed < 0 || ret_pf_spurious < 0) {
+		ret_pf_fixed = 5;
+		ret_pf_spurious = 6;
+	}
+	r_fixed = ret_pf_fixed;
+	r_spur = ret_pf_spurious;
+	/* synthetic outcome enum */
+	outcome_fixed = FIXED;
+	outcome_spurious = SPUR;
+	outcome_cmpxchg = LOST;
+	for (i = 0; i < FPF_ENUM_SLOTS; i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "value_%d", i);
+		outcome_names.name[i] = strdup(buf);
+		reason_names.name[i] = strdup(buf);
+		source_names.name[i] = strdup(buf);
+	}
+	outcome_names.resolved = true;
+	for (i = 0; i < M_NR; i++)
+		metrics[i].live = true;
+
+	obj = selftest_open(0);
+#define P(name) obj->progs.fpf_test_##name
+	/* A/0: full mode, two lost cmpxchgs then fixed */
+	test_run(P(pass), 4, A, 0, 0, LOST);
+	test_run(P(pass), 4, A, 0, 1, LOST);
+	test_run(P(pass), 4, A, 0, 2, FIXED);
+	test_run(P(fast_pf), 3, A, 0, r_fixed);
+	/* A/0: spurious at once */
+	test_run(P(pass), 4, A, 0, 0, SPUR);
+	test_run(P(fast_pf), 3, A, 0, r_spur);
+	/* A/1: not present -> slow path */
+	test_run(P(pass), 4, A, 1, 0, NOT_PRESENT);
+	test_run(P(fast_pf), 3, A, 1, r_inval);
+	/* B/0: fallback style passes (no outcome), one retry */
+	test_run(P(pass), 4, B, 0, 0, (__u64)-1);
+	test_run(P(pass), 4, B, 0, 0, (__u64)-1);
+	test_run(P(fast_pf), 3, B, 0, r_fixed);
+	/* B/0: a fault with no pass seen: retries unknown */
+	test_run(P(fast_pf), 3, B, 0, r_fixed);
+	/* stale retries, invalidations, wrprot, latency, bad enum */
+	test_run(P(stale), 4, A, 0, 1, 3);
+	test_run(P(stale), 4, A, 0, 1, 3);
+	for (i = 0; i < 3; i++) {
+		test_run(P(inval), 3, A, 0, 0);
+		test_run(P(inval), 3, A, 1, 0);
+	}
+	test_run(P(inval), 3, A, 0, (__u64)-1);
+	test_run(P(inval), 3, A, 1, (__u64)-1);
+	test_run(P(wrprot), 3, A, 10, 1);
+	test_run(P(wrprot), 3, A, 5, 0);
+	test_run(P(pf_entry), 1, A);
+	test_run(P(pf_exit), 2, A, 0);
+	test_run(P(pf_exit), 2, A, 0);	/* no entry: ignored */
+	test_run(P(fast_pf), 3, A, 0, 99);
+
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	ra = find_rec(A);
+	rb = find_rec(B);
+	CHECK_EQ("VM A and B found", !!ra + !!rb, 2);
+	if (!ra || !rb)
+		goto out;
+	a0 = find_vcpu(ra, 0) ?: &no_vcpu;
+	a1 = find_vcpu(ra, 1) ?: &no_vcpu;
+	b0 = find_vcpu(rb, 0) ?: &no_vcpu;
+	CHECK_EQ("VM A pid (tgid of the vCPU thread)", ra->cur.pid, getpid());
+	CHECK_EQ("VM A vcpus", ra->nr_vcpus, 2);
+	CHECK_EQ("A/0 fast calls", a0->fast_calls, 3);
+	CHECK_EQ("A/0 fixed", fixed_of(a0), 1);
+	CHECK_EQ("A/0 spurious", spurious_of(a0), 1);
+	CHECK_EQ("A/0 slow", slow_of(a0), 1);	/* ret 99 */
+	CHECK_EQ("A/0 passes", a0->passes, 4);
+	CHECK_EQ("A/0 cmpxchg lost", a0->pass_outcome[LOST], 2);
+	CHECK_EQ("A/0 retries", a0->retries, 2);
+	CHECK_EQ("A/0 retry faults", a0->retry_faults, 2);
+	CHECK_EQ("A/0 final fixed", a0->final_outcome[FIXED], 1);
+	CHECK_EQ("A/0 final spurious", a0->final_outcome[SPUR], 1);
+	CHECK_EQ("A/0 stale reason 1", a0->stale[1], 2);
+	CHECK_EQ("A/0 stale seq lag", a0->stale_seq_lag, 6);
+	CHECK_EQ("A/0 faults (latency)", a0->faults, 1);
+	CHECK_EQ("A/1 slow", slow_of(a1), 1);
+	CHECK_EQ("A/1 slow by outcome not_present",
+		 a1->final_outcome[NOT_PRESENT], 1);
+	CHECK_EQ("B/0 fixed", fixed_of(b0), 2);
+	CHECK_EQ("B/0 passes", b0->passes, 2);
+	CHECK_EQ("B/0 retries (passes - 1)", b0->retries, 1);
+	CHECK_EQ("B/0 retry faults", b0->retry_faults, 1);
+	CHECK_EQ("A retries hist [0]", ra->cur.hist[FPF_HIST_RETRIES][0], 2);
+	CHECK_EQ("A retries hist [2,3]", ra->cur.hist[FPF_HIST_RETRIES][2], 1);
+	CHECK_EQ("B retries hist [1]", rb->cur.hist[FPF_HIST_RETRIES][1], 1);
+	CHECK_EQ("A latency hist total",
+		 hist_total(ra->cur.hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS), 1);
+	CHECK_EQ("A inval begin", ra->cur.inval_begin, 4);
+	CHECK_EQ("A inval end", ra->cur.inval_end, 4);
+	CHECK_EQ("A inval end by source 0", ra->cur.inval_end_src[0], 3);
+	CHECK_EQ("A wrprot read-lock batches", ra->cur.wrprot_batches[1], 1);
+	CHECK_EQ("A wrprot read-lock sptes", ra->cur.wrprot_changed[1], 10);
+	CHECK_EQ("A wrprot write-lock sptes", ra->cur.wrprot_changed[0], 5);
+	CHECK_EQ("drops: enum out of range", drops_cur[FPF_DROP_ENUM], 1);
+	CHECK_EQ("drops: vm map full", drops_cur[FPF_DROP_VM], 0);
+	CHECK_EQ("no thread state left", bpf_map_get_next_key(
+		 bpf_map__fd(obj->maps.threads), NULL, &d) != 0, 1);
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < ra->nr_vcpus; i++)
+		vcpu_add(&sum, &ra->vcpus[i].cur);
+	CHECK_EQ("A all fixed+spurious (== pf_fast)",
+		 fixed_of(&sum) + spurious_of(&sum), 2);
+
+	/* interval deltas */
+	snapshot_done();
+	test_run(P(fast_pf), 3, A, 0, r_fixed);
+	test_run(P(inval), 3, A, 1, 0);
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	vcpu_delta(&d, &ra->vcpus[0].cur, &ra->vcpus[0].prev);
+	CHECK_EQ("interval: A/0 fixed", fixed_of(&d), 1);
+	CHECK_EQ("interval: A/0 spurious", spurious_of(&d), 0);
+	CHECK_EQ("interval: A/0 passes", d.passes, 0);
+	CHECK_EQ("cumulative: A/0 fixed", fixed_of(&ra->vcpus[0].cur), 2);
+	{
+		struct view v;
+
+		make_view(&v, ra, false);
+		CHECK_EQ("interval: A inval end", v.vm.inval_end, 1);
+		CHECK_EQ("interval: A inval begin", v.vm.inval_begin, 0);
+		CHECK_EQ("interval: A retries hist total",
+			 hist_total(v.vm.hist[FPF_HIST_RETRIES],
+				    FPF_HIST_SLOTS), 0);
+	}
+
+	/* VM teardown: B is retired, a new VM at the same address is new */
+	snapshot_done();
+	test_run(P(destroy), 1, B);
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	CHECK_EQ("B marked destroyed", rb->cur.dead, 1);
+	old_b_id = rb->id;
+	retire_dead_vms(obj);
+	CHECK_EQ("B retired", rb->retired, 1);
+	test_run(P(fast_pf), 3, B, 0, r_spur);
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	rb = find_rec(B);
+	CHECK_EQ("reused B address is a new VM", rb && rb->id != old_b_id, 1);
+	b0 = rb ? find_vcpu(rb, 0) : NULL;
+	CHECK_EQ("new B/0 spurious", b0 ? spurious_of(b0) : 0, 1);
+	CHECK_EQ("new B/0 fixed", b0 ? fixed_of(b0) : 99, 0);
+	if (env.verbose) {
+		env.json = false;
+		print_report(NULL, 1.0, true);
+	}
+out:
+	trace_fastpf_bpf__destroy(obj);
+
+	/* -p filter: events from other processes are not counted */
+	obj = selftest_open(getpid() + 1);
+	test_run(obj->progs.fpf_test_fast_pf, 3, A, 0, r_fixed);
+	test_run(obj->progs.fpf_test_inval, 3, A, 1, (__u64)-1);
+	{
+		__u64 k;
+
+		CHECK_EQ("-p filter: no VM entry", bpf_map_get_next_key(
+			 bpf_map__fd(obj->maps.vms), NULL, &k) != 0, 1);
+	}
+	trace_fastpf_bpf__destroy(obj);
+#undef P
+	printf("%d passed, %d failed\n", st_pass, st_fail);
+	return st_fail ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_arg,
+		.args_doc = "[interval] [count]",
+		.doc = argp_program_doc,
+	};
+	struct trace_fastpf_bpf *obj = NULL;
+	struct bpf_program *prog;
+	struct json *j = NULL;
+	struct sigaction sa = {};
+	int err, i, nr_attached = 0;
+	double t0, t1, t_start;
+
+	argp_err_exit_status = EXIT_USAGE;
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return EXIT_USAGE;
+
+	libbpf_set_print(libbpf_print_fn);
+
+	err = bpf_privilege_check();
+	if (err == -EPERM)
+		tool_die(TOOL, EXIT_NOPERM, NULL);
+	if (err)
+		tool_die(TOOL, EXIT_RUNTIME, "bpf(): %s", strerror(-err));
+	if (!vmlinux_btf_available() || !kernel_btf())
+		tool_die(TOOL, EXIT_NOBTF, NULL);
+
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0)
+		tool_die(TOOL, EXIT_RUNTIME, "cannot count CPUs");
+
+	if (env.selftest)
+		return run_selftest();
+
+	detect();
+	if (!any_probe_wanted()) {
+		decide_metrics();
+		if (env.features) {
+			/* --features reports, it does not fail */
+			j = env.json ? json_new(stdout) : NULL;
+			print_features(stdout, j);
+			json_free(j);
+			return EXIT_OK;
+		}
+		print_features(stderr, NULL);
+		tool_die(TOOL, EXIT_NOPROBE, NULL);
+	}
+
+	obj = trace_fastpf_bpf__open();
+	if (!obj)
+		tool_die(TOOL, EXIT_RUNTIME, "failed to open BPF object: %s",
+			 strerror(errno));
+	obj->rodata->targ_tgid = env.pid;
+	obj->rodata->seq_at_faults = !inval_hooks_wanted() &&
+				     probes[P_FAST].want;
+	bpf_map__set_max_entries(obj->maps.vms, env.max_vms);
+	bpf_map__set_max_entries(obj->maps.vcpus, env.max_vcpus);
+	bpf_map__set_max_entries(obj->maps.threads,
+				 env.max_vcpus * 4 > FPF_DEF_MAX_THREADS ?
+				 env.max_vcpus * 4 : FPF_DEF_MAX_THREADS);
+	bpf_object__for_each_program(prog, obj->obj)
+		bpf_program__set_autoload(prog, false);
+	for (i = 0; i < P_NR; i++) {
+		probes[i].prog = prog_of(obj, i);
+		bpf_program__set_autoload(probes[i].prog, probes[i].want);
+	}
+
+	err = trace_fastpf_bpf__load(obj);
+	if (err) {
+		trace_fastpf_bpf__destroy(obj);
+		if (err == -EPERM || err == -EACCES)
+			tool_die(TOOL, EXIT_NOPERM, NULL);
+		tool_die(TOOL, EXIT_RUNTIME,
+			 "failed to load BPF programs: %s (try -v)",
+			 strerror(-err));
+	}
+
+	for (i = 0; i < P_NR; i++) {
+		if (!probes[i].want)
+			continue;
+		probes[i].link = bpf_program__attach(probes[i].prog);
+		if (!probes[i].link) {
+			err = -errno;
+			set_why(i, "attach failed: %s", strerror(-err));
+			fprintf(stderr, "%s: warning: %s: %s\n", TOOL,
+				probes[i].desc, probes[i].why);
+			continue;
+		}
+		if (i != P_DESTROY)
+			nr_attached++;
+	}
+	/* latency needs both ends */
+	if (!attached(P_PF_ENTRY) || !attached(P_PF_EXIT)) {
+		bpf_link__destroy(probes[P_PF_ENTRY].link);
+		bpf_link__destroy(probes[P_PF_EXIT].link);
+		probes[P_PF_ENTRY].link = probes[P_PF_EXIT].link = NULL;
+	}
+	decide_metrics();
+
+	if (env.json) {
+		j = json_new(stdout);
+		if (!j)
+			tool_die(TOOL, EXIT_RUNTIME, "out of memory");
+	}
+	if (!nr_attached && !env.features) {
+		print_features(stderr, NULL);
+		trace_fastpf_bpf__destroy(obj);
+		tool_die(TOOL, EXIT_NOPROBE, NULL);
+	}
+
+	if (env.features) {
+		print_features(stdout, j);
+		goto cleanup;
+	}
+	if (j)
+		print_features(NULL, j);
+	else
+		print_features(stderr, NULL);
+	if (!j)
+		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
+			env.pid ? " (filtered by pid)" : "");
+
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	t_start = t0 = now_secs();
+	while (true) {
+		struct timespec req = { .tv_sec = env.interval };
+
+		/* EINTR from a signal ends the interval early */
+		if (!exiting)
+			nanosleep(&req, NULL);
+		t1 = now_secs();
+		if (read_maps(obj))
+			tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+		print_report(j, t1 - t0, false);
+		snapshot_done();
+		retire_dead_vms(obj);
+		t0 = t1;
+		if (exiting || (env.count && --env.count == 0))
+			break;
+	}
+	/* totals: everything since attach, destroyed VMs included */
+	print_report(j, now_secs() - t_start, true);
+
+cleanup:
+	for (i = 0; i < P_NR; i++)
+		bpf_link__destroy(probes[i].link);
+	trace_fastpf_bpf__destroy(obj);
+	json_free(j);
+	kernel_btf_free();
+	return EXIT_OK;
+}
