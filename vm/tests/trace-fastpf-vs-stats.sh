@@ -1,0 +1,54 @@
+#!/bin/sh
+# trace-fastpf against KVM's own per-VM binary stats, in the guest.
+#
+# usage: trace-fastpf-vs-stats.sh VCPUS [stress test options...]
+#
+# Runs fastpf_stress_test (one VM, clear-log) while trace-fastpf --json
+# watches, then requires fixed + spurious fast-path faults in the tool's
+# summary to equal the test's pf_fast stat exactly: both are counts of the
+# same events.  With one vCPU it also requires zero lost cmpxchgs and zero
+# retries.  Prints the figures either way.
+set -u
+vcpus=$1; shift
+out=/tmp/tfstats.$$
+mkdir -p $out
+
+./trace-fastpf --json > $out/tool.json 2> $out/tool.err &
+tool=$!
+# Wait until the BPF programs are attached: the features line comes after.
+i=0
+while ! grep -q '"type":"features"' $out/tool.json 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 $tool 2>/dev/null; then
+		echo "trace-fastpf did not start:"; cat $out/tool.err; exit 1
+	fi
+	sleep 0.1
+done
+
+./fastpf_stress_test -m clear-log -v "$vcpus" "$@" > $out/test.out 2>&1
+rc=$?
+kill -INT $tool; wait $tool
+trc=$?
+sed 's/^/  test: /' $out/test.out | grep -E 'result:|stats:|ok ' | head -5
+[ $rc = 0 ] || { echo "fastpf_stress_test failed ($rc)"; cat $out/test.out; exit 1; }
+[ $trc = 0 ] || { echo "trace-fastpf exited $trc"; cat $out/tool.err; exit 1; }
+
+summary=$(grep '"type":"summary"' $out/tool.json | tail -n 1)
+num() { echo "$summary" | sed -n "s/.*$1\":\([0-9]*\).*/\1/p" | head -n 1; }
+# The first "fast" object of the summary is the VM's, summed over its vCPUs.
+fast=$(echo "$summary" | sed -n 's/[^{]*"vms":\[{[^]]*"fast":{"fixed":\([0-9]*\),"spurious":\([0-9]*\).*/\1 \2/p')
+fixed=${fast% *}; spurious=${fast#* }
+cmpxchg=$(num cmpxchg_lost); retries=$(num retries); passes=$(num passes)
+stale=$(echo "$summary" | sed -n 's/.*"stale_retries":\({[^}]*}\).*/\1/p' | head -n 1)
+pf_fast=$(sed -n 's/.*stats: .* pf_fast=\([0-9]*\).*/\1/p' $out/test.out | head -n 1)
+
+echo "  vcpus=$vcpus tool: fixed=$fixed spurious=$spurious passes=$passes" \
+	"retries=$retries cmpxchg_lost=$cmpxchg stale=$stale; kvm stats: pf_fast=$pf_fast"
+[ -n "$fixed" ] && [ -n "$pf_fast" ] || { echo "could not read the figures"; head -c 2000 $out/tool.json; exit 1; }
+if [ $((fixed + spurious)) != "$pf_fast" ]; then
+	echo "MISMATCH: fixed + spurious = $((fixed + spurious)), pf_fast = $pf_fast"; exit 1
+fi
+if [ "$vcpus" = 1 ] && { [ "$cmpxchg" != 0 ] || [ "$retries" != 0 ]; }; then
+	echo "single vCPU, yet cmpxchg_lost=$cmpxchg retries=$retries"; exit 1
+fi
+echo "  match: fixed + spurious == pf_fast"
