@@ -23,8 +23,9 @@ for src in "$top"/selftests/kvm/x86_64/*.c; do
 	name=$(basename "$src" .c)
 	ln -sfn "$src" "$kvmdir/x86_64/$name.c"
 	progs+=("x86_64/$name")
-	grep -qx "x86_64/$name.c" "$tree/.git/info/exclude" 2>/dev/null ||
-		echo "tools/testing/selftests/kvm/x86_64/$name.c" >> "$tree/.git/info/exclude"
+	excl="tools/testing/selftests/kvm/x86_64/$name.c"
+	grep -qxF "$excl" "$tree/.git/info/exclude" 2>/dev/null ||
+		echo "$excl" >> "$tree/.git/info/exclude"
 done
 sed -i "/^$marker\$/,\$d" "$kvmdir/Makefile.kvm" 2>/dev/null || true
 mk=$kvmdir/Makefile

@@ -1,0 +1,1116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fastpf_stress_test: race vCPU writes against dirty-log write protection
+ * and MMU invalidations, and verify that no dirty page is ever missing from
+ * the dirty log.
+ *
+ * N vCPUs write unique 64-bit values ((vcpu_id + 1) << 48 | counter) into
+ * the 4K pages of a dedicated memslot with KVM_MEM_LOG_DIRTY_PAGES, either
+ * all over the region (default; several vCPUs write the same pages) or into
+ * disjoint per-vCPU partitions (-d).  Every guest write therefore changes
+ * the page it hits.  The main thread collects the dirty log in a loop with
+ * KVM_GET_DIRTY_LOG (get-log), KVM_GET_DIRTY_LOG + chunked
+ * KVM_CLEAR_DIRTY_LOG (clear-log, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) or the
+ * per-vCPU dirty rings + KVM_RESET_DIRTY_RINGS (dirty-ring), and ORs every
+ * collected bitmap into a union.
+ *
+ * Every -r rounds the main thread quiesces the vCPUs: it bumps a generation
+ * number in guest memory, each guest sees it between two writes and does a
+ * GUEST_SYNC, and its vCPU thread parks outside KVM_RUN.  With no vCPU in
+ * the guest and the churn threads paused, a final collection makes the log
+ * complete, and the invariant is checked exactly, without any timing
+ * assumption:
+ *
+ *   every page whose content differs from the snapshot taken at the
+ *   previous quiesce point is set in the union of everything collected
+ *   since that quiesce point.
+ *
+ * Then a new snapshot is taken, the union is cleared, and the vCPUs resume.
+ *
+ * Why this holds for a correct KVM: at a quiesce point the final collection
+ * fetches and clears every dirty bit (or harvests and resets every ring
+ * entry), which also write-protects the pages again.  A guest write after
+ * that point hits either a write-protected SPTE (fault -> the page is marked
+ * dirty, then the SPTE becomes writable) or a writable SPTE, and a writable
+ * SPTE exists only while the page's bit is set (or its ring entry is not yet
+ * reset).  The test only ever clears bits/entries that it has collected into
+ * the union, so each such write is in the union by the next quiesce point.
+ * A lost dirty bit (write through a writable SPTE whose dirty bit was
+ * cleared without write-protecting it, or a write-protect fault fixed
+ * without marking the page dirty) makes a changed page missing from the
+ * union, and the test fails printing the gfn, the old and the new value.
+ *
+ * Churn, each a host thread racing with the vCPUs:
+ *  -D  madvise(MADV_DONTNEED) random chunks of the slot's host mapping (mmu
+ *      notifier invalidation, SPTEs zapped; the page then reads as zeros).
+ *      Pages dropped since the last quiesce point whose content is now all
+ *      zeros are excluded from the check (a host-made change); a dropped
+ *      page with non-zero content was written by the guest after the drop
+ *      and is checked like any other page.
+ *  -P  mprotect(PROT_READ) random chunks for a short time, then PROT_RW
+ *      again (notifier invalidation; a guest write to the chunk meanwhile
+ *      makes KVM_RUN fail with EFAULT).  The protect thread keeps a sequence
+ *      count (odd while a chunk is read-only); a vCPU thread that gets
+ *      EFAULT accepts it only if a protection window overlapped its KVM_RUN,
+ *      waits until the chunk is writable again and re-enters KVM_RUN, which
+ *      re-executes the faulting write.  Any other EFAULT fails the test.
+ *      If KVM emulates the write instead (forced emulation, or hosts that
+ *      emulate write-protect faults, e.g. PVM), the emulated write to the
+ *      read-only chunk comes back as a KVM_EXIT_MMIO write inside the
+ *      region; the write is dropped (the page does not change) and the vCPU
+ *      is resumed ("mmio_drops").  An MMIO exit anywhere else fails.
+ *  -G  the guest rewrites its own page tables: each vCPU owns a window of
+ *      GVAs whose leaf PTEs it points at other gfns of the region (followed
+ *      by INVLPG) and writes through them.  Under shadow paging (npt=0/ept=0,
+ *      PVM) these are writes to shadowed guest page tables.
+ *
+ *  -X  self-check: inject a lost dirty bit.  From the second check interval
+ *      on, one gfn reported by the first collection of the interval is
+ *      masked out of the union; the test must fail.
+ *
+ * Usage: one KTAP test per dirty-log mode (-m all, the default, runs every
+ * supported mode; -t is per mode).  See -h.
+ *
+ * At the end of each mode the KVM per-vCPU binary stats (summed) and some
+ * per-VM MMU stats are printed in one "# stats: name=value ..." line, and
+ * the counters of the test in one "# result: ..." line.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+#define TEST_SLOT		10
+#define MAX_VCPUS		64
+#define WIN_SLOTS		8	/* -G: window pages per vCPU */
+#define MAX_PT_ALIAS		16	/* -G: guest PT pages mapped for the guest */
+#define TEST_GVA		0xc0000000ul
+#define QUIESCE_TIMEOUT		120	/* seconds; a stuck vCPU fails the test */
+
+enum log_mode {
+	MODE_GET_LOG,
+	MODE_CLEAR_LOG,
+	MODE_DIRTY_RING,
+	NR_MODES,
+	MODE_ALL = NR_MODES,
+};
+
+static const char * const mode_name[NR_MODES] = {
+	"get-log", "clear-log", "dirty-ring",
+};
+
+/* Shared with the guest (set with sync_global_to_guest()). */
+struct guest_params {
+	uint64_t gva;		/* test region GVA */
+	uint64_t gpa;		/* test region GPA */
+	uint64_t npages;
+	uint64_t nr_vcpus;
+	uint64_t disjoint;
+	uint64_t stride;	/* 0: random order */
+	uint64_t remap;		/* -G */
+	uint64_t win_gva;	/* -G: window base, WIN_SLOTS pages per vCPU */
+	uint64_t seed;
+	uint64_t pte_gva[MAX_VCPUS * WIN_SLOTS];
+};
+
+static struct guest_params gp;
+
+/* Written by the host through its HVA, read by the guest. */
+static uint64_t quiesce_gen;
+
+static inline void guest_invlpg(uint64_t gva)
+{
+	asm volatile("invlpg (%0)" :: "r"(gva) : "memory");
+}
+
+/*
+ * Guest PRNG kept in a register: an out-of-line guest_random_u32() keeps its
+ * state on the guest stack, and every stack write costs an exit on hosts
+ * that write-track the stack page (seen with PVM).
+ */
+static inline uint64_t guest_xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static void guest_code(uint64_t id)
+{
+	uint64_t rng = (gp.seed + 1) * 0x9e3779b97f4a7c15ull + id * 0x632be59bd9b4e019ull;
+	uint64_t first = 0, n = gp.npages, pos, seen = 0, count = 0, remaps = 0;
+	uint64_t *ptes = &gp.pte_gva[id * WIN_SLOTS];
+	uint64_t win = gp.win_gva + id * WIN_SLOTS * PAGE_SIZE;
+
+	if (!rng)
+		rng = 1;
+	if (gp.disjoint) {
+		n = gp.npages / gp.nr_vcpus;
+		first = id * n;
+	}
+	pos = (id * n) / gp.nr_vcpus;
+
+	for (;;) {
+		uint64_t q = READ_ONCE(quiesce_gen);
+		uint64_t page, addr, wval, r;
+
+		if (q != seen) {
+			seen = q;
+			GUEST_SYNC3(q, count, remaps);
+			continue;
+		}
+
+		r = guest_xorshift(&rng);
+		if (gp.stride) {
+			pos = (pos + gp.stride) % n;
+			page = first + pos;
+		} else {
+			page = first + (r >> 16) % n;
+		}
+		addr = gp.gva + page * PAGE_SIZE;
+
+		if (gp.remap && (r & 7) < 4) {
+			uint64_t slot = (r >> 3) % WIN_SLOTS;
+			uint64_t *pte = (uint64_t *)ptes[slot];
+
+			addr = win + slot * PAGE_SIZE;
+			if ((r & 7) == 0) {
+				/* Point the window page at @page. */
+				WRITE_ONCE(*pte, (READ_ONCE(*pte) & ~PHYSICAL_PAGE_MASK) |
+					   (gp.gpa + page * PAGE_SIZE));
+				guest_invlpg(addr);
+				remaps++;
+			}
+			/* else: write through the current window mapping */
+		}
+
+		/* Not "val": vcpu_arch_put_guest() declares its own "val". */
+		wval = ((id + 1) << 48) | ++count;
+		addr += ((count + id) % (PAGE_SIZE / 8)) * 8;
+		vcpu_arch_put_guest(*(uint64_t *)addr, wval);
+	}
+}
+
+/* Options */
+static int nr_vcpus = 2;
+static uint64_t region_bytes = 4ul << 20;
+static enum log_mode opt_mode = MODE_ALL;
+static int rounds_per_check = 8;
+static uint64_t opt_rounds;		/* 0: time limited */
+static double opt_seconds = 2.0;
+static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
+static uint64_t opt_stride;
+static uint32_t opt_seed;
+static bool seed_given;
+static int opt_interval_us = 500;
+static uint32_t ring_entries = 1024;
+static uint64_t opt_gpa;		/* 0: top of the guest physical space */
+
+/* Run state */
+static struct kvm_vm *vm;
+static struct kvm_vcpu *vcpus[MAX_VCPUS];
+static pthread_t vcpu_threads[MAX_VCPUS];
+static enum log_mode mode;
+static uint64_t npages, region_gpa;
+static uint8_t *host_mem, *snapshot;
+static unsigned long *union_bmap, *scratch_bmap, *dropped_bmap;
+static uint64_t *host_quiesce_gen;
+
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t park_cond = PTHREAD_COND_INITIALIZER;
+static int nr_parked;
+static uint64_t resume_gen;
+static bool vcpu_quit;
+static uint64_t guest_writes[MAX_VCPUS], guest_remaps[MAX_VCPUS];
+
+/* -P */
+static uint64_t prot_seq;		/* odd while a chunk is read-only */
+/* dirty ring */
+static uint32_t ring_fetch[MAX_VCPUS];
+static uint64_t ring_reset_gen;
+static uint64_t ring_harvested, ring_cleared;
+
+/* churn threads */
+static bool churn_stop;
+static int churn_pause_req, churn_paused;
+static int nr_churn;
+static pthread_t churn_threads[2];
+
+/* counters */
+static uint64_t cnt_rounds, cnt_checks, cnt_checked, cnt_dirty, cnt_reported,
+		cnt_spurious, cnt_excluded, cnt_missing, cnt_efault, cnt_ringfull,
+		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected;
+
+/* -X */
+static int64_t inject_gfn = -1;
+static bool inject_armed;
+
+/*
+ * Own bit helpers: in the 6.12 tools headers, x86 clear_bit() is
+ * test_and_clear_bit(), which is implemented with "btc" (a toggle) in
+ * tools/arch/x86/include/asm/atomic.h, so clearing a clear bit sets it.
+ */
+static inline void bm_set(unsigned long *bm, uint64_t nr)
+{
+	__atomic_fetch_or(&bm[nr / BITS_PER_LONG], 1ul << (nr % BITS_PER_LONG),
+			  __ATOMIC_RELAXED);
+}
+
+static inline void bm_clear(unsigned long *bm, uint64_t nr)
+{
+	__atomic_fetch_and(&bm[nr / BITS_PER_LONG], ~(1ul << (nr % BITS_PER_LONG)),
+			   __ATOMIC_RELAXED);
+}
+
+static inline bool bm_test(const unsigned long *bm, uint64_t nr)
+{
+	return (__atomic_load_n(&bm[nr / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		(nr % BITS_PER_LONG)) & 1;
+}
+
+static inline uint64_t xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *vcpu_thread_fn(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct kvm_run *run = vcpu->run;
+	int id = vcpu->id;
+	struct ucall uc;
+
+	for (;;) {
+		uint64_t s0 = __atomic_load_n(&prot_seq, __ATOMIC_SEQ_CST);
+		int ret = __vcpu_run(vcpu);
+
+		if (ret) {
+			int err = errno;
+			uint64_t s1 = __atomic_load_n(&prot_seq, __ATOMIC_SEQ_CST);
+
+			TEST_ASSERT(err == EFAULT && opt_protect,
+				    "vCPU %d: KVM_RUN failed, errno %d (%s)", id,
+				    err, strerror(err));
+			TEST_ASSERT(s0 != s1 || (s0 & 1),
+				    "vCPU %d: EFAULT with no read-only window during KVM_RUN (seq %lu)",
+				    id, s0);
+			__atomic_add_fetch(&cnt_efault, 1, __ATOMIC_RELAXED);
+			while (__atomic_load_n(&prot_seq, __ATOMIC_SEQ_CST) & 1)
+				usleep(10);
+			continue;
+		}
+
+		switch (run->exit_reason) {
+		case KVM_EXIT_DIRTY_RING_FULL: {
+			uint64_t g = __atomic_load_n(&ring_reset_gen, __ATOMIC_ACQUIRE);
+
+			__atomic_add_fetch(&cnt_ringfull, 1, __ATOMIC_RELAXED);
+			while (__atomic_load_n(&ring_reset_gen, __ATOMIC_ACQUIRE) == g)
+				usleep(10);
+			continue;
+		}
+		case KVM_EXIT_MMIO:
+			/*
+			 * Only with forced emulation (kvm.force_emulation_prefix):
+			 * an emulated write to a chunk made read-only by -P is
+			 * turned into an MMIO exit.  The write is dropped, so the
+			 * page content does not change; nothing to check.
+			 */
+			TEST_ASSERT(opt_protect && run->mmio.is_write &&
+				    run->mmio.phys_addr >= region_gpa &&
+				    run->mmio.phys_addr < region_gpa + npages * PAGE_SIZE,
+				    "vCPU %d: unexpected MMIO exit at 0x%llx", id,
+				    run->mmio.phys_addr);
+			__atomic_add_fetch(&cnt_mmio_drop, 1, __ATOMIC_RELAXED);
+			continue;
+		default:
+			break;
+		}
+
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			guest_writes[id] = uc.args[1];
+			guest_remaps[id] = uc.args[2];
+			pthread_mutex_lock(&park_lock);
+			nr_parked++;
+			pthread_cond_broadcast(&park_cond);
+			while (resume_gen < uc.args[0] && !vcpu_quit)
+				pthread_cond_wait(&park_cond, &park_lock);
+			pthread_mutex_unlock(&park_lock);
+			if (READ_ONCE(vcpu_quit))
+				return NULL;
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("vCPU %d: unexpected exit %s, ucall %lu", id,
+				  exit_reason_str(run->exit_reason), uc.cmd);
+		}
+	}
+}
+
+/* Churn threads: pause between operations on request. */
+static bool churn_checkpoint(void)
+{
+	if (__atomic_load_n(&churn_pause_req, __ATOMIC_ACQUIRE)) {
+		__atomic_add_fetch(&churn_paused, 1, __ATOMIC_ACQ_REL);
+		while (__atomic_load_n(&churn_pause_req, __ATOMIC_ACQUIRE) &&
+		       !__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE))
+			usleep(20);
+		__atomic_sub_fetch(&churn_paused, 1, __ATOMIC_ACQ_REL);
+	}
+	return !__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE);
+}
+
+static void random_chunk(uint64_t *rs, uint64_t *start, uint64_t *len)
+{
+	uint64_t max = npages < 64 ? npages : 64;
+
+	*len = 1 + xorshift64(rs) % max;
+	*start = xorshift64(rs) % (npages - *len + 1);
+}
+
+static void *dontneed_fn(void *arg)
+{
+	uint64_t rs = (uint64_t)opt_seed * 0x9e3779b97f4a7c15ull + 1;
+
+	while (churn_checkpoint()) {
+		uint64_t start, len, i;
+
+		random_chunk(&rs, &start, &len);
+		/* Record before dropping: the checker must know. */
+		for (i = start; i < start + len; i++)
+			bm_set(dropped_bmap, i);
+		TEST_ASSERT(!madvise(host_mem + start * PAGE_SIZE, len * PAGE_SIZE,
+				     MADV_DONTNEED), "madvise(DONTNEED) failed");
+		cnt_drops++;
+		usleep(100 + xorshift64(&rs) % 400);
+	}
+	return NULL;
+}
+
+static void *protect_fn(void *arg)
+{
+	uint64_t rs = (uint64_t)opt_seed * 0xbf58476d1ce4e5b9ull + 3;
+
+	while (churn_checkpoint()) {
+		uint64_t start, len;
+		void *p;
+
+		random_chunk(&rs, &start, &len);
+		p = host_mem + start * PAGE_SIZE;
+		__atomic_add_fetch(&prot_seq, 1, __ATOMIC_SEQ_CST);
+		TEST_ASSERT(!mprotect(p, len * PAGE_SIZE, PROT_READ),
+			    "mprotect(PROT_READ) failed");
+		usleep(50 + xorshift64(&rs) % 200);
+		TEST_ASSERT(!mprotect(p, len * PAGE_SIZE, PROT_READ | PROT_WRITE),
+			    "mprotect(PROT_READ|PROT_WRITE) failed");
+		__atomic_add_fetch(&prot_seq, 1, __ATOMIC_SEQ_CST);
+		cnt_protects++;
+		usleep(100 + xorshift64(&rs) % 400);
+	}
+	return NULL;
+}
+
+static void churn_pause(void)
+{
+	if (!nr_churn)
+		return;
+	__atomic_store_n(&churn_pause_req, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&churn_paused, __ATOMIC_ACQUIRE) != nr_churn)
+		usleep(10);
+}
+
+static void churn_resume(void)
+{
+	if (!nr_churn)
+		return;
+	__atomic_store_n(&churn_pause_req, 0, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&churn_paused, __ATOMIC_ACQUIRE))
+		usleep(10);
+}
+
+/* ---- dirty log collection ---- */
+
+static uint64_t bm_weight(const unsigned long *bm)
+{
+	uint64_t i, n = 0;
+
+	for (i = 0; i < BITS_TO_LONGS(npages); i++)
+		n += __builtin_popcountl(bm[i]);
+	return n;
+}
+
+static void add_to_union(unsigned long *bm)
+{
+	uint64_t i;
+
+	if (opt_inject && inject_armed) {
+		/* Pick the victim from the first non-empty collection. */
+		if (inject_gfn < 0) {
+			uint64_t n = bm_weight(bm), k;
+
+			if (n) {
+				k = random() % n;
+				for (i = 0; i < npages; i++)
+					if (bm_test(bm, i) && !k--)
+						break;
+				inject_gfn = i;
+				cnt_injected++;
+			}
+		}
+		if (inject_gfn >= 0)
+			bm_clear(bm, inject_gfn);
+	}
+	for (i = 0; i < BITS_TO_LONGS(npages); i++)
+		union_bmap[i] |= bm[i];
+}
+
+static void collect_get_log(void)
+{
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, scratch_bmap);
+	add_to_union(scratch_bmap);
+}
+
+static void collect_clear_log(bool full)
+{
+	uint64_t first = 0;
+
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, scratch_bmap);
+
+	/*
+	 * Clear (and re-protect) what was reported, in chunks of 64..1024
+	 * pages, sometimes with a pause in between; sometimes leave the tail
+	 * for a later round.  Only collected bits are ever cleared.
+	 */
+	while (first < npages) {
+		uint64_t len = 64 * (1 + random() % 16);
+
+		if (first + len > npages)
+			len = npages - first;
+		if (!full && random() % 16 == 0)
+			break;
+		kvm_vm_clear_dirty_log(vm, TEST_SLOT, scratch_bmap + first / 64,
+				       first, len);
+		first += len;
+		if (!full && random() % 8 == 0)
+			usleep(random() % 50);
+	}
+	add_to_union(scratch_bmap);
+}
+
+static void collect_dirty_ring(bool full)
+{
+	uint32_t harvested = 0, cleared;
+	int v;
+
+	bitmap_zero(scratch_bmap, npages);
+	for (v = 0; v < nr_vcpus; v++) {
+		struct kvm_dirty_gfn *ring = vcpu_map_dirty_ring(vcpus[v]);
+		uint32_t count = vcpus[v]->dirty_gfns_count;
+
+		for (;;) {
+			struct kvm_dirty_gfn *e = &ring[ring_fetch[v] % count];
+
+			if (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) !=
+			    KVM_DIRTY_GFN_F_DIRTY)
+				break;
+			TEST_ASSERT(e->slot == TEST_SLOT,
+				    "dirty ring: slot %u != %u", e->slot, TEST_SLOT);
+			TEST_ASSERT(e->offset < npages,
+				    "dirty ring: offset 0x%llx >= 0x%lx", e->offset, npages);
+			bm_set(scratch_bmap, e->offset);
+			__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
+					 __ATOMIC_RELEASE);
+			ring_fetch[v]++;
+			harvested++;
+		}
+	}
+	ring_harvested += harvested;
+
+	do {
+		cleared = kvm_vm_reset_dirty_ring(vm);
+		ring_cleared += cleared;
+	} while (full && cleared);
+
+	__atomic_add_fetch(&ring_reset_gen, 1, __ATOMIC_RELEASE);
+	add_to_union(scratch_bmap);
+
+	if (full)
+		TEST_ASSERT(ring_cleared == ring_harvested,
+			    "dirty ring: reset %lu entries, harvested %lu",
+			    ring_cleared, ring_harvested);
+}
+
+static void collect(bool full)
+{
+	switch (mode) {
+	case MODE_GET_LOG:
+		collect_get_log();
+		break;
+	case MODE_CLEAR_LOG:
+		collect_clear_log(full);
+		break;
+	case MODE_DIRTY_RING:
+		collect_dirty_ring(full);
+		break;
+	default:
+		TEST_FAIL("bad mode");
+	}
+}
+
+/* ---- quiesce and check ---- */
+
+static bool page_is_zero(const uint64_t *p)
+{
+	int i;
+
+	for (i = 0; i < PAGE_SIZE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int check_interval(void)
+{
+	uint64_t p, missing = 0;
+
+	for (p = 0; p < npages; p++) {
+		uint64_t *cur = (uint64_t *)(host_mem + p * PAGE_SIZE);
+		uint64_t *old = (uint64_t *)(snapshot + p * PAGE_SIZE);
+		bool reported = bm_test(union_bmap, p);
+		int off;
+
+		cnt_checked++;
+		if (!memcmp(cur, old, PAGE_SIZE)) {
+			if (reported)
+				cnt_spurious++;
+			continue;
+		}
+		cnt_dirty++;
+		if (reported)
+			continue;
+		if (bm_test(dropped_bmap, p) && page_is_zero(cur)) {
+			cnt_excluded++;
+			continue;
+		}
+		missing++;
+		if (missing > 16)
+			continue;
+		for (off = 0; off < PAGE_SIZE / 8; off++)
+			if (cur[off] != old[off])
+				break;
+		ksft_print_msg("MISSING dirty bit: gfn 0x%lx (page %lu of slot %d), qword %d: "
+			       "0x%lx -> 0x%lx (vcpu %lu, write #%lu)%s%s\n",
+			       (uint64_t)(region_gpa / PAGE_SIZE) + p, p, TEST_SLOT, off,
+			       old[off], cur[off], (cur[off] >> 48) - 1,
+			       cur[off] & ((1ul << 48) - 1),
+			       bm_test(dropped_bmap, p) ? " [dropped by -D this interval]" : "",
+			       (int64_t)p == inject_gfn ? " [bit removed by -X]" : "");
+	}
+	cnt_reported += bm_weight(union_bmap);
+	cnt_missing += missing;
+	if (missing)
+		ksft_print_msg("check %lu: %lu changed page(s) missing from the dirty log\n",
+			       cnt_checks + 1, missing);
+	cnt_checks++;
+	return missing;
+}
+
+/*
+ * Stop all vCPUs at a GUEST_SYNC, complete the log, check the interval,
+ * snapshot, and (unless @last) let the vCPUs run again.
+ */
+static int quiesce_and_check(uint64_t *gen, bool last)
+{
+	int missing;
+	double t0;
+
+	(*gen)++;
+	WRITE_ONCE(*host_quiesce_gen, *gen);
+
+	/* Keep collecting while waiting: a ring-full vCPU needs it. */
+	for (t0 = now_sec();;) {
+		int parked;
+
+		pthread_mutex_lock(&park_lock);
+		parked = nr_parked;
+		pthread_mutex_unlock(&park_lock);
+		if (parked == nr_vcpus)
+			break;
+		TEST_ASSERT(now_sec() - t0 < QUIESCE_TIMEOUT,
+			    "quiesce %lu: only %d of %d vCPUs reached GUEST_SYNC in %d s",
+			    *gen, parked, nr_vcpus, QUIESCE_TIMEOUT);
+		collect(false);
+		usleep(50);
+	}
+	churn_pause();
+
+	collect(true);
+	missing = check_interval();
+
+	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
+	bitmap_zero(union_bmap, npages);
+	bitmap_zero(dropped_bmap, npages);
+	inject_gfn = -1;
+	inject_armed = true;	/* from the second interval on */
+
+	if (last || missing)
+		return missing;
+
+	churn_resume();
+	pthread_mutex_lock(&park_lock);
+	nr_parked = 0;
+	resume_gen = *gen;
+	pthread_cond_broadcast(&park_cond);
+	pthread_mutex_unlock(&park_lock);
+	return 0;
+}
+
+/* ---- stats ---- */
+
+struct stat_acc {
+	char name[64];
+	uint64_t val;
+};
+
+static int read_stats(int fd, struct stat_acc *acc, int nacc, int max,
+		      bool (*want)(const char *))
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	int i, j;
+
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		uint64_t v;
+
+		d = get_stats_descriptor(descs, i, &header);
+		if (!want(d->name) || !d->size)
+			continue;
+		read_stat_data(fd, &header, d, &v, 1);
+		for (j = 0; j < nacc; j++)
+			if (!strcmp(acc[j].name, d->name))
+				break;
+		if (j == nacc) {
+			if (nacc == max)
+				continue;
+			snprintf(acc[j].name, sizeof(acc[j].name), "%s", d->name);
+			acc[j].val = 0;
+			nacc++;
+		}
+		acc[j].val += v;
+	}
+	free(descs);
+	return nacc;
+}
+
+static bool want_vcpu_stat(const char *n)
+{
+	return !strncmp(n, "pf_", 3) || !strcmp(n, "exits") ||
+	       !strcmp(n, "invlpg") || !strcmp(n, "tlb_flush") ||
+	       !strcmp(n, "insn_emulation");
+}
+
+static bool want_vm_stat(const char *n)
+{
+	return !strncmp(n, "mmu_", 4) || !strcmp(n, "remote_tlb_flush") ||
+	       !strcmp(n, "pages_4k");
+}
+
+static void print_stats(void)
+{
+	struct stat_acc acc[64];
+	char line[2048];
+	int nacc = 0, i, v, fd, len = 0;
+
+	for (v = 0; v < nr_vcpus; v++) {
+		fd = vcpu_get_stats_fd(vcpus[v]);
+		nacc = read_stats(fd, acc, nacc, 64, want_vcpu_stat);
+		close(fd);
+	}
+	fd = vm_get_stats_fd(vm);
+	nacc = read_stats(fd, acc, nacc, 64, want_vm_stat);
+	close(fd);
+
+	for (i = 0; i < nacc && len < (int)sizeof(line) - 100; i++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s=%lu",
+				i ? " " : "", acc[i].name, acc[i].val);
+	ksft_print_msg("stats: %s\n", line);
+}
+
+/* ---- setup / run ---- */
+
+static bool mode_supported(enum log_mode m)
+{
+	switch (m) {
+	case MODE_GET_LOG:
+		return true;
+	case MODE_CLEAR_LOG:
+		return kvm_has_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+	case MODE_DIRTY_RING:
+		return kvm_has_cap(KVM_CAP_DIRTY_LOG_RING) ||
+		       kvm_has_cap(KVM_CAP_DIRTY_LOG_RING_ACQ_REL);
+	default:
+		return false;
+	}
+}
+
+static void setup_remap_windows(uint64_t region_gva)
+{
+	uint64_t pt_pages[MAX_PT_ALIAS], alias_gva;
+	int nr_pt = 0, v, s, k;
+
+	gp.win_gva = align_up(region_gva + npages * PAGE_SIZE, 1ul << 30);
+	alias_gva = gp.win_gva + (1ul << 21) * ((nr_vcpus * WIN_SLOTS * PAGE_SIZE >> 21) + 1);
+
+	for (v = 0; v < nr_vcpus; v++) {
+		uint64_t n = opt_disjoint ? npages / nr_vcpus : npages;
+		uint64_t first = opt_disjoint ? v * n : 0;
+
+		for (s = 0; s < WIN_SLOTS; s++) {
+			uint64_t gva = gp.win_gva + (v * WIN_SLOTS + s) * PAGE_SIZE;
+			uint64_t page = first + (s * 131 + v) % n;
+			uint64_t *pte;
+			vm_paddr_t pte_gpa;
+
+			virt_map(vm, gva, region_gpa + page * PAGE_SIZE, 1);
+			pte = vm_get_page_table_entry(vm, gva);
+			pte_gpa = addr_hva2gpa(vm, pte);
+			for (k = 0; k < nr_pt; k++)
+				if (pt_pages[k] == (pte_gpa & ~(PAGE_SIZE - 1)))
+					break;
+			if (k == nr_pt) {
+				TEST_ASSERT(nr_pt < MAX_PT_ALIAS, "too many PT pages");
+				pt_pages[nr_pt++] = pte_gpa & ~(PAGE_SIZE - 1);
+			}
+			/* Alias GVA of the PT page is mapped below. */
+			gp.pte_gva[v * WIN_SLOTS + s] = alias_gva + k * PAGE_SIZE +
+							(pte_gpa & (PAGE_SIZE - 1));
+		}
+	}
+	for (k = 0; k < nr_pt; k++)
+		virt_map(vm, alias_gva + k * PAGE_SIZE, pt_pages[k], 1);
+}
+
+static int run_mode(enum log_mode m)
+{
+	uint64_t region_gva = TEST_GVA, gen = 0, extra, i;
+	double t_end;
+	int v, missing = 0;
+
+	mode = m;
+	npages = region_bytes / PAGE_SIZE;
+	extra = npages + nr_vcpus * 64 + 512;
+
+	vm = __vm_create(VM_SHAPE_DEFAULT, nr_vcpus, extra);
+	if (m == MODE_CLEAR_LOG) {
+		uint64_t caps = kvm_check_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+
+		caps &= KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+		vm_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, caps);
+	} else if (m == MODE_DIRTY_RING) {
+		vm_enable_dirty_ring(vm, ring_entries * sizeof(struct kvm_dirty_gfn));
+	}
+	for (v = 0; v < nr_vcpus; v++) {
+		vcpus[v] = vm_vcpu_add(vm, v, guest_code);
+		vcpu_args_set(vcpus[v], 1, (uint64_t)v);
+	}
+
+	/* Test region at the top of the guest physical address space. */
+	if (opt_gpa) {
+		region_gpa = opt_gpa;
+	} else {
+		region_gpa = (vm->max_gfn - npages - 1) * PAGE_SIZE;
+		region_gpa = align_down(region_gpa, 1ul << 21);
+	}
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, region_gpa, TEST_SLOT,
+				    npages, KVM_MEM_LOG_DIRTY_PAGES);
+	virt_map(vm, region_gva, region_gpa, npages);
+	host_mem = addr_gpa2hva(vm, region_gpa);
+
+	memset(&gp, 0, sizeof(gp));
+	gp.gva = region_gva;
+	gp.gpa = region_gpa;
+	gp.npages = npages;
+	gp.nr_vcpus = nr_vcpus;
+	gp.disjoint = opt_disjoint;
+	gp.stride = opt_stride;
+	gp.remap = opt_remap;
+	gp.seed = opt_seed;
+	if (opt_remap)
+		setup_remap_windows(region_gva);
+	sync_global_to_guest(vm, gp);
+	quiesce_gen = 0;
+	sync_global_to_guest(vm, quiesce_gen);
+	host_quiesce_gen = addr_gva2hva(vm, (vm_vaddr_t)&quiesce_gen);
+
+	snapshot = calloc(npages, PAGE_SIZE);
+	union_bmap = bitmap_zalloc(npages);
+	scratch_bmap = bitmap_zalloc(npages);
+	dropped_bmap = bitmap_zalloc(npages);
+	TEST_ASSERT(snapshot && union_bmap && scratch_bmap && dropped_bmap, "ENOMEM");
+	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
+
+	/* Reset run state. */
+	nr_parked = 0;
+	resume_gen = 0;
+	vcpu_quit = false;
+	prot_seq = 0;
+	memset(ring_fetch, 0, sizeof(ring_fetch));
+	ring_reset_gen = ring_harvested = ring_cleared = 0;
+	churn_stop = false;
+	churn_pause_req = churn_paused = 0;
+	nr_churn = 0;
+	inject_gfn = -1;
+	inject_armed = false;
+	cnt_rounds = cnt_checks = cnt_checked = cnt_dirty = cnt_reported = 0;
+	cnt_spurious = cnt_excluded = cnt_missing = cnt_efault = cnt_ringfull = 0;
+	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = 0;
+	memset(guest_writes, 0, sizeof(guest_writes));
+	memset(guest_remaps, 0, sizeof(guest_remaps));
+
+	ksft_print_msg("mode %s: %d vCPUs, %lu pages (%lu KiB) at gpa 0x%lx, %s%s, "
+		       "check every %d rounds, churn:%s%s%s%s%s, seed 0x%x\n",
+		       mode_name[m], nr_vcpus, npages, (uint64_t)(npages * PAGE_SIZE) >> 10,
+		       region_gpa, opt_disjoint ? "disjoint pages" : "shared pages",
+		       opt_stride ? " (strided)" : " (random order)", rounds_per_check,
+		       opt_dontneed ? " -D" : "", opt_protect ? " -P" : "",
+		       opt_remap ? " -G" : "",
+		       !(opt_dontneed || opt_protect || opt_remap) ? " none" : "",
+		       opt_inject ? ", -X (inject lost bit)" : "",
+		       opt_seed);
+
+	for (v = 0; v < nr_vcpus; v++)
+		pthread_create(&vcpu_threads[v], NULL, vcpu_thread_fn, vcpus[v]);
+	if (opt_dontneed)
+		pthread_create(&churn_threads[nr_churn++], NULL, dontneed_fn, NULL);
+	if (opt_protect)
+		pthread_create(&churn_threads[nr_churn++], NULL, protect_fn, NULL);
+
+	t_end = now_sec() + opt_seconds;
+	for (i = 1; ; i++) {
+		if (opt_interval_us)
+			usleep(opt_interval_us);
+		collect(false);
+		cnt_rounds++;
+		if (opt_rounds ? i >= opt_rounds : now_sec() >= t_end)
+			break;
+		if (i % rounds_per_check == 0) {
+			missing = quiesce_and_check(&gen, false);
+			if (missing)
+				break;
+		}
+	}
+	if (!missing)
+		missing = quiesce_and_check(&gen, true);
+
+	/* Tear down: vCPUs are parked, churn threads paused. */
+	__atomic_store_n(&churn_stop, true, __ATOMIC_RELEASE);
+	for (v = 0; v < nr_churn; v++)
+		pthread_join(churn_threads[v], NULL);
+	pthread_mutex_lock(&park_lock);
+	vcpu_quit = true;
+	pthread_cond_broadcast(&park_cond);
+	pthread_mutex_unlock(&park_lock);
+	for (v = 0; v < nr_vcpus; v++)
+		pthread_join(vcpu_threads[v], NULL);
+
+	{
+		uint64_t writes = 0, remaps = 0;
+
+		for (v = 0; v < nr_vcpus; v++) {
+			writes += guest_writes[v];
+			remaps += guest_remaps[v];
+		}
+		ksft_print_msg("result: mode=%s rounds=%lu checks=%lu pages_checked=%lu "
+			       "pages_dirty=%lu pages_reported=%lu reported_unchanged=%lu "
+			       "excluded_dropped=%lu missing=%lu guest_writes=%lu "
+			       "efault_retries=%lu ring_full_exits=%lu dontneed_ops=%lu "
+			       "mprotect_ops=%lu mmio_drops=%lu guest_pte_rewrites=%lu "
+			       "injected=%lu\n",
+			       mode_name[m], cnt_rounds, cnt_checks, cnt_checked,
+			       cnt_dirty, cnt_reported, cnt_spurious, cnt_excluded,
+			       cnt_missing, writes, cnt_efault, cnt_ringfull,
+			       cnt_drops, cnt_protects, cnt_mmio_drop, remaps,
+			       cnt_injected);
+	}
+	print_stats();
+
+	free(snapshot);
+	free(union_bmap);
+	free(scratch_bmap);
+	free(dropped_bmap);
+	kvm_vm_free(vm);
+	vm = NULL;
+	return missing;
+}
+
+static void help(const char *name)
+{
+	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
+	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-X] [-s seed] [-h]\n\n", name);
+	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
+	     "     get-log:    KVM_GET_DIRTY_LOG (fetch, clear and write-protect)\n"
+	     "     clear-log:  MANUAL_DIRTY_LOG_PROTECT2: GET, then CLEAR in chunks\n"
+	     "     dirty-ring: per-vCPU dirty rings, harvest + KVM_RESET_DIRTY_RINGS\n"
+	     " -v: number of vCPUs (default 2, max 64)\n"
+	     " -b: size of the dirty-logged region, e.g. 4M, 64M (default 4M)\n"
+	     " -t: seconds per mode (default 2)\n"
+	     " -i: collection rounds per mode (overrides -t)\n"
+	     " -r: collection rounds between two quiesce+check points (default 8)\n"
+	     " -I: sleep between collection rounds, in microseconds (default 500)\n"
+	     " -S: strided access with this stride in pages (default: random)\n"
+	     " -c: dirty ring entries per vCPU, power of 2 (default 1024)\n"
+	     " -p: guest physical address of the region (default: top of the\n"
+	     "     guest physical address space)\n"
+	     " -d: disjoint: each vCPU writes its own partition (default: all vCPUs\n"
+	     "     write the whole region)\n"
+	     " -D: churn: madvise(MADV_DONTNEED) random chunks while vCPUs write\n"
+	     " -P: churn: mprotect(PROT_READ) random chunks for a while, then RW\n"
+	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
+	     " -X: self-check: inject a lost dirty bit; the test must FAIL\n"
+	     " -s: random seed (default: time based)\n"
+	     " -h: this help");
+	exit(KSFT_PASS);
+}
+
+int main(int argc, char *argv[])
+{
+	int opt, m, failed = 0, nr_tests = 0;
+
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGXs:h")) != -1) {
+		switch (opt) {
+		case 'm':
+			if (!strcmp(optarg, "all")) {
+				opt_mode = MODE_ALL;
+				break;
+			}
+			for (m = 0; m < NR_MODES; m++)
+				if (!strcmp(optarg, mode_name[m]))
+					break;
+			TEST_ASSERT(m < NR_MODES, "unknown mode '%s'", optarg);
+			opt_mode = m;
+			break;
+		case 'v':
+			nr_vcpus = atoi_positive("vCPUs", optarg);
+			TEST_ASSERT(nr_vcpus <= MAX_VCPUS, "at most %d vCPUs", MAX_VCPUS);
+			break;
+		case 'b':
+			region_bytes = parse_size(optarg);
+			break;
+		case 't':
+			opt_seconds = atof(optarg);
+			break;
+		case 'i':
+			opt_rounds = atoi_positive("rounds", optarg);
+			break;
+		case 'r':
+			rounds_per_check = atoi_positive("rounds per check", optarg);
+			break;
+		case 'I':
+			opt_interval_us = atoi_non_negative("interval", optarg);
+			break;
+		case 'S':
+			opt_stride = atoi_positive("stride", optarg);
+			break;
+		case 'c':
+			ring_entries = atoi_positive("ring entries", optarg);
+			break;
+		case 'p':
+			opt_gpa = strtoull(optarg, NULL, 0);
+			TEST_ASSERT(!(opt_gpa % PAGE_SIZE), "-p must be page aligned");
+			break;
+		case 'd':
+			opt_disjoint = true;
+			break;
+		case 'D':
+			opt_dontneed = true;
+			break;
+		case 'P':
+			opt_protect = true;
+			break;
+		case 'G':
+			opt_remap = true;
+			break;
+		case 'X':
+			opt_inject = true;
+			break;
+		case 's':
+			opt_seed = strtoul(optarg, NULL, 0);
+			seed_given = true;
+			break;
+		case 'h':
+		default:
+			help(argv[0]);
+		}
+	}
+
+	TEST_ASSERT(region_bytes >= PAGE_SIZE && region_bytes % PAGE_SIZE == 0,
+		    "-b must be a multiple of 4K");
+	TEST_ASSERT(!opt_disjoint || region_bytes / PAGE_SIZE >= (uint64_t)nr_vcpus,
+		    "-d needs at least one page per vCPU");
+	if (!seed_given)
+		opt_seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	srandom(opt_seed);
+
+	for (m = 0; m < NR_MODES; m++)
+		if (opt_mode == MODE_ALL || opt_mode == m)
+			nr_tests++;
+
+	ksft_print_header();
+	ksft_set_plan(nr_tests);
+
+	for (m = 0; m < NR_MODES; m++) {
+		if (opt_mode != MODE_ALL && opt_mode != m)
+			continue;
+		if (!mode_supported(m)) {
+			ksft_test_result_skip("%s: not supported by this KVM\n", mode_name[m]);
+			continue;
+		}
+		if (run_mode(m)) {
+			failed++;
+			ksft_test_result_fail("%s: dirty pages missing from the dirty log%s\n",
+					      mode_name[m],
+					      opt_inject ? " (expected: -X injected a lost bit)" : "");
+		} else {
+			ksft_test_result_pass("%s\n", mode_name[m]);
+		}
+	}
+	if (failed)
+		ksft_exit_fail();
+	if (ksft_get_pass_cnt() == 0)
+		ksft_exit_skip("no supported dirty log mode\n");
+	ksft_exit_pass();
+}
