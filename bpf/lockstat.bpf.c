@@ -216,6 +216,9 @@ static __always_inline void register_vm(const void *kvm, __u32 tgid,
 	if (w) {
 		vm = &vms[w->slot & (LS_MAX_VMS - 1)];
 		vm->scan_gen = scan_gen;
+		/* set by KVM only after kvm_arch_init_vm() */
+		if (vm->userspace_pid == 0)
+			vm->userspace_pid = kvm_core_userspace_pid(kvm);
 		return;
 	}
 
