@@ -23,8 +23,9 @@
  * Waits:
  *   raw        lock:contention_begin/end (the queued rwlock slow path);
  *   lockdep    lock:lock_contended (a failed trylock, which is what
- *              /proc/lock_stat counts) to the exit of lock() (its
- *              lock_acquired() point); CONFIG_LOCK_STAT kernels;
+ *              /proc/lock_stat counts) to lock:contention_end if the slow
+ *              path ran, else to the exit of lock(): close to where
+ *              lockdep's lock_acquired() takes its time; CONFIG_LOCK_STAT;
  *   contention contention_begin/end only: no acquisitions or holds.
  *
  * Counters are cumulative; user space prints differences between snapshots.
@@ -445,12 +446,19 @@ static __always_inline void on_acquired(void *ctx, __u64 lock, __u32 mode,
 
 	ws = bpf_map_lookup_elem(&wait_start, &zero);
 	if (ws && ws->lock == lock) {
-		/* lockdep source: the wait ends with lock() */
+		/*
+		 * lockdep source: the wait ends where lock_acquired() runs,
+		 * right after the slow path's contention_end if there was
+		 * one, else (the lock was free again after the failed
+		 * trylock) here.
+		 */
+		__u64 end = ws->end ? ws->end : now;
+
 		ws->lock = 0;
 		ws->mode = mode;
-		wait_done(ws, now);
-		h->wait_end = now;
-		h->wait = now - ws->ts;
+		wait_done(ws, end);
+		h->wait_end = end;
+		h->wait = end - ws->ts;
 	}
 
 	if (h->start)
@@ -548,12 +556,13 @@ static __always_inline void on_wait_begin(void *ctx, __u64 lock, int mode,
 	ws->vm_id = w->vm_id;
 	ws->mode = mode < 0 ? LS_NR_MODES : mode;
 	ws->stack = 0;
+	ws->end = 0;
 	if (source == LS_SRC_CONTENTION)
 		ws->stack = get_stack(ctx);
 	ws->ts = bpf_ktime_get_ns();
 }
 
-/* lock:contention_end (raw and contention sources) */
+/* lock:contention_end */
 static __always_inline void on_wait_end(__u64 lock, __u32 tid)
 {
 	struct ls_hold_key hk = { .lock = lock, .tid = tid };
@@ -569,6 +578,11 @@ static __always_inline void on_wait_end(__u64 lock, __u32 tid)
 		/* cheap per-CPU check first; the hash only on a mismatch */
 		if (bpf_map_lookup_elem(&watched, &lock))
 			drop(LS_DROP_WAIT_NO_BEGIN);
+		return;
+	}
+	if (source == LS_SRC_LOCKDEP) {
+		/* lock_contended began it; the exit of lock() accounts it */
+		ws->end = bpf_ktime_get_ns();
 		return;
 	}
 	ws->lock = 0;

@@ -146,6 +146,7 @@ struct ls_wait {
 	__u32 mode;
 	__u32 pad;
 	__u64 stack;		/* waiter's stack, contention-only source */
+	__u64 end;		/* lockdep source: contention_end seen at  */
 };
 
 struct ls_site_key {

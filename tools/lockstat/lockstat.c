@@ -264,8 +264,7 @@ static struct probe probes[PR_NR] = {
 	[PR_READ_TRYLOCK] = { "_raw_read_trylock", P_FEXIT, "read trylock" },
 	[PR_CONT_BEGIN] = { "contention_begin", P_TP_BTF,
 			    "wait start (raw, contention)" },
-	[PR_CONT_END] = { "contention_end", P_TP_BTF,
-			  "wait end (raw, contention)" },
+	[PR_CONT_END] = { "contention_end", P_TP_BTF, "wait end" },
 	[PR_LOCK_CONTENDED] = { "lock_contended", P_TP_BTF,
 				"wait start (lockdep; CONFIG_LOCK_STAT)" },
 	[PR_VM_CREATE] = { "kvm_arch_init_vm", P_FENTRY, "VM creation" },
@@ -430,7 +429,8 @@ static const char *source_desc(int src)
 	case LS_SRC_LOCKDEP:
 		return "acquire: fentry+fexit _raw_{read,write}_lock, release: "
 		       "fentry _raw_{read,write}_unlock; wait: failed trylock "
-		       "as /proc/lock_stat, lock:lock_contended to lock() exit";
+		       "as /proc/lock_stat, lock:lock_contended to "
+		       "lock:contention_end or lock() exit";
 	case LS_SRC_CONTENTION:
 		return "wait only: lock:contention_begin/end (no acquisition "
 		       "counts or hold times)";
@@ -604,10 +604,14 @@ static bool probe_wanted(int i, bool *required)
 		return holds;
 	case PR_WRITE_LOCK_NESTED: case PR_WRITE_TRYLOCK: case PR_READ_TRYLOCK:
 		return holds && probes[i].ok;
-	case PR_CONT_BEGIN: case PR_CONT_END:
+	case PR_CONT_BEGIN:
 		*required = src == LS_SRC_CONTENTION;
 		return (src == LS_SRC_RAW || src == LS_SRC_CONTENTION) &&
 		       probes[i].ok;
+	case PR_CONT_END:
+		/* lockdep: the end of the slow path ends the wait */
+		*required = src == LS_SRC_CONTENTION;
+		return probes[i].ok;
 	case PR_LOCK_CONTENDED:
 		*required = true;
 		return src == LS_SRC_LOCKDEP;
@@ -1625,9 +1629,36 @@ static void st_spin(__u64 ns)
 		;
 }
 
-static int run_selftest(void)
+/* a skeleton with only the test programs, for @source */
+static int st_load(int source)
 {
 	struct bpf_program *prog;
+	int err;
+
+	lockstat_bpf__destroy(skel);
+	skel = lockstat_bpf__open();
+	if (!skel)
+		return EXIT_RUNTIME;
+	skel->rodata->source = source;
+	skel->rodata->want_stacks = true;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog,
+			!strncmp(bpf_program__name(prog), "ls_t_", 5));
+	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.stack_text, STACKS_ENTRIES);
+	err = lockstat_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
+			strerror(-err));
+		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
+	}
+	skel->bss->epoch = 1;
+	return 0;
+}
+
+static int run_selftest(void)
+{
 	long off = btf_member_offset("kvm", BTF_KIND_STRUCT, "mmu_lock");
 	const __u64 kvm1 = 0xffff888012340000ULL, kvm2 = 0xffff888056780000ULL;
 	__u64 lock1, acq, cont, hold, d0, hist, t0, t1;
@@ -1643,24 +1674,9 @@ static int run_selftest(void)
 	}
 	lock1 = kvm1 + off;
 
-	skel = lockstat_bpf__open();
-	if (!skel)
-		return EXIT_RUNTIME;
-	skel->rodata->source = LS_SRC_RAW;
-	skel->rodata->want_stacks = true;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog,
-			!strncmp(bpf_program__name(prog), "ls_t_", 5));
-	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.stack_text, STACKS_ENTRIES);
-	err = lockstat_bpf__load(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
-			strerror(-err));
-		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
-	}
-	skel->bss->epoch = 1;
+	err = st_load(LS_SRC_RAW);
+	if (err)
+		return err;
 #define P(name) skel->progs.name
 
 	/* 1: registration */
@@ -1751,7 +1767,7 @@ static int run_selftest(void)
 		 "%llu)", (unsigned long long)(w->hold_total - d0),
 		 (unsigned long long)(t1 - t0));
 
-	/* 7: lockdep source: lock_contended .. lock() exit, mode from entry */
+	/* 7: a wait whose mode is only known at lock() exit */
 	d0 = w->wait_total;
 	st_run(P(ls_t_entry), lock1, LS_WRITE, 301);
 	st_run(P(ls_t_wait_begin), lock1, -1, 301);
@@ -1760,7 +1776,7 @@ static int run_selftest(void)
 	st_run(P(ls_t_release), lock1, 301, 0);
 	st_check(w->contended == 2 && w->wait_total - d0 >= 50000 &&
 		 !st_drop(LS_DROP_WAIT_NO_BEGIN),
-		 "lock_contended wait ends at lock() exit (%llu ns)",
+		 "a wait of unknown mode is counted at lock() exit (%llu ns)",
 		 (unsigned long long)(w->wait_total - d0));
 
 	/* 8: a successful trylock has no entry and no wait */
@@ -1846,6 +1862,45 @@ static int run_selftest(void)
 	st_check(st_drop(LS_DROP_VM_FULL) == 2,
 		 "VMs beyond %d slots are counted as drops (%llu)", LS_MAX_VMS,
 		 (unsigned long long)st_drop(LS_DROP_VM_FULL));
+
+	/* 14: lockdep source: lock_contended, then contention_end or exit */
+	err = st_load(LS_SRC_LOCKDEP);
+	if (err)
+		goto out;
+	st_run(P(ls_t_register), kvm1, 4242, 0);
+	slot1 = st_find_slot(kvm1);
+	st_check(slot1 >= 0, "lockdep source: VM registered");
+	if (slot1 < 0)
+		goto out;
+	w = &skel->bss->stats[slot1][LS_WRITE];
+	r = &skel->bss->stats[slot1][LS_READ];
+	st_run(P(ls_t_entry), lock1, LS_WRITE, 10);
+	t0 = mono_ns();
+	st_run(P(ls_t_wait_begin), lock1, -1, 10);
+	st_spin(50000);
+	st_run(P(ls_t_wait_end), lock1, 10, 0);
+	t1 = mono_ns();
+	st_spin(100000);
+	st_run4(P(ls_t_acquired), lock1, LS_WRITE, 10, 0);
+	st_run(P(ls_t_release), lock1, 10, 0);
+	st_check(w->contended == 1 && w->wait_total >= 50000 &&
+		 w->wait_total <= t1 - t0,
+		 "the slow path's end ends the wait (%llu ns of %llu)",
+		 (unsigned long long)w->wait_total,
+		 (unsigned long long)(t1 - t0));
+	st_check(w->hold_total >= 100000,
+		 "... and starts the hold (%llu ns)",
+		 (unsigned long long)w->hold_total);
+	st_run(P(ls_t_entry), lock1, LS_READ, 11);
+	st_run(P(ls_t_wait_begin), lock1, -1, 11);
+	st_spin(30000);
+	st_run4(P(ls_t_acquired), lock1, LS_READ, 11, 0);
+	st_run(P(ls_t_release), lock1, 11, 0);
+	st_check(r->contended == 1 && r->wait_total >= 30000 &&
+		 w->contended == 1 && r->acquired == 1,
+		 "without a slow path lock() exit ends it; read mode from exit");
+	st_check(!st_drop(LS_DROP_WAIT_NO_BEGIN) && !st_drop(LS_DROP_NO_ENTRY),
+		 "lockdep source: no drops");
 #undef P
 out:
 	printf("%d passed, %d failed\n", st_pass, st_fail);
