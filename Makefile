@@ -33,7 +33,7 @@ endif
 export V
 
 .PHONY: all deps tree patches kernel kernel-baseline base-tree selftests tools \
-	initramfs check check-vm check-tools demo soak bench negative clean help
+	initramfs check check-vm check-tools demo soak bench overhead negative clean help
 
 all: initramfs
 
@@ -94,6 +94,11 @@ BENCH_REPS ?= 5
 bench: initramfs kernel-baseline
 	$(Q)python3 scripts/bench.py --patched $(BZIMAGE) --baseline $(BZIMAGE_BASE) \
 		--initrd $(INITRD) --modes $(MODES) --reps $(BENCH_REPS) --out $(BUILD)/bench
+
+overhead: initramfs
+	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+		--plan overhead --modes $(MODES) --timeout 1800 --logdir $(BUILD)/overhead
+	$(Q)python3 scripts/overhead.py $(BUILD)/overhead/*.console.log
 
 negative: initramfs
 	$(Q)scripts/negative-checks.sh
