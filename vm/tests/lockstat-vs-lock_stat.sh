@@ -1,0 +1,79 @@
+#!/bin/sh
+# lockstat against /proc/lock_stat (CONFIG_LOCK_STAT) for &(kvm)->mmu_lock.
+#
+# Clears /proc/lock_stat, runs dirty_log_perf_test while lockstat --json
+# watches, then compares, per mode (write, read), lockstat's totals summed
+# over its intervals with lock_stat's class rows: acquisitions and
+# contentions within 5%, total wait and hold time within 10%.  Counts below
+# 20 may differ by 1.
+set -u
+out=/tmp/lockstat.$$
+mkdir -p $out
+[ -e /proc/lock_stat ] || { echo "no /proc/lock_stat: not a LOCK_STAT kernel"; exit 4; }
+
+echo 0 > /proc/lock_stat
+./lockstat --json 1 > $out/tool.json 2> $out/tool.err &
+tool=$!
+sleep 3
+kill -0 $tool 2>/dev/null || { echo "lockstat did not start:"; cat $out/tool.err; exit 1; }
+# Only the VM's lock is compared: clear once more now that the tool is
+# attached, so both start from the same moment.
+echo 0 > /proc/lock_stat
+./dirty_log_perf_test -v 2 -i 3 -b 16M > $out/test.out 2>&1 || {
+	echo "dirty_log_perf_test failed"; cat $out/test.out; exit 1; }
+grep 'mmu_lock' /proc/lock_stat | grep -v '\[<' > $out/lock_stat
+kill -INT $tool; wait $tool || { echo "lockstat exited $?"; cat $out/tool.err; exit 1; }
+
+# lockstat: sum the "total" object of every interval, per mode.
+awk '
+function field(obj, key,   m) {
+	if (match(obj, "\"" key "\":[0-9]+")) {
+		m = substr(obj, RSTART, RLENGTH); sub(/.*:/, "", m); return m + 0
+	}
+	return 0
+}
+/"type":"interval"/ {
+	t = $0; sub(/.*"total":/, "", t)
+	for (i = 1; i <= 2; i++) {
+		mode = (i == 1) ? "write" : "read"
+		o = t
+		if (!match(o, "\"" mode "\":\\{[^}]*")) continue
+		o = substr(o, RSTART, RLENGTH)
+		acq[mode] += field(o, "acquired"); con[mode] += field(o, "contended")
+		wt[mode] += field(o, "wait_total_ns"); ht[mode] += field(o, "hold_total_ns")
+	}
+}
+END {
+	for (m in acq) printf "tool %s %d %d %.0f %.0f\n", m, acq[m], con[m], wt[m] / 1000, ht[m] / 1000
+}' $out/tool.json > $out/tool.sum
+
+# lock_stat: -W / -R rows, or a bare row when only one mode occurred.
+awk '{
+	name = $1; mode = "write"
+	if (name ~ /-R:$/) mode = "read"
+	printf "lock_stat %s %d %d %.0f %.0f\n", mode, $8, $3, $6, $12
+}' $out/lock_stat > $out/ls.sum
+cat $out/tool.sum $out/ls.sum | sed 's/^/  /'
+echo "  (columns: mode acquisitions contentions wait_total_us hold_total_us)"
+
+fail=0
+within() {	# name a b pct
+	awk -v n="$1" -v a="$2" -v b="$3" -v p="$4" 'BEGIN {
+		d = a - b; if (d < 0) d = -d
+		big = (a > b) ? a : b
+		ok = (d <= big * p / 100) || (big < 20 && d <= 1)
+		printf "  %-28s tool %-12s lock_stat %-12s %s\n", n, a, b, ok ? "ok" : "DIFFERS by more than " p "%"
+		exit !ok }' || fail=1
+}
+for mode in write read; do
+	t=$(grep "^tool $mode " $out/tool.sum); l=$(grep "^lock_stat $mode " $out/ls.sum)
+	[ -z "$t" ] && [ -z "$l" ] && continue
+	[ -n "$t" ] && [ -n "$l" ] || { echo "  $mode: only one side saw it: tool='$t' lock_stat='$l'"; fail=1; continue; }
+	set -- $t; ta=$3 tc=$4 tw=$5 th=$6
+	set -- $l; la=$3 lc=$4 lw=$5 lh=$6
+	within "$mode acquisitions" $ta $la 5
+	within "$mode contentions" $tc $lc 5
+	within "$mode wait total (us)" $tw $lw 10
+	within "$mode hold total (us)" $th $lh 10
+done
+exit $fail
