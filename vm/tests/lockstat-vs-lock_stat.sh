@@ -51,7 +51,7 @@ END {
 awk '{
 	name = $1; mode = "write"
 	if (name ~ /-R:$/) mode = "read"
-	printf "lock_stat %s %d %d %.0f %.0f\n", mode, $8, $3, $6, $12
+	printf "lock_stat %s %d %d %.0f %.0f\n", mode, $9, $3, $6, $12
 }' $out/lock_stat > $out/ls.sum
 cat $out/tool.sum $out/ls.sum | sed 's/^/  /'
 echo "  (columns: mode acquisitions contentions wait_total_us hold_total_us)"
