@@ -34,10 +34,10 @@ sed 's/^/  test: /' $out/test.out | grep -E 'result:|stats:|ok ' | head -5
 [ $trc = 0 ] || { echo "trace-fastpf exited $trc"; cat $out/tool.err; exit 1; }
 
 summary=$(grep '"type":"summary"' $out/tool.json | tail -n 1)
-num() { echo "$summary" | sed -n "s/.*$1\":\([0-9]*\).*/\1/p" | head -n 1; }
-# The first "fast" object of the summary is the VM's, summed over its vCPUs.
-fast=$(echo "$summary" | sed -n 's/[^{]*"vms":\[{[^]]*"fast":{"fixed":\([0-9]*\),"spurious":\([0-9]*\).*/\1 \2/p')
-fixed=${fast% *}; spurious=${fast#* }
+# The first occurrence of a counter in the summary is the VM's, summed over
+# its vCPUs (the per-vCPU objects follow it).
+num() { echo "$summary" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2; }
+fixed=$(num fixed); spurious=$(num spurious)
 cmpxchg=$(num cmpxchg_lost); retries=$(num retries); passes=$(num passes)
 stale=$(echo "$summary" | sed -n 's/.*"stale_retries":\({[^}]*}\).*/\1/p' | head -n 1)
 pf_fast=$(sed -n 's/.*stats: .* pf_fast=\([0-9]*\).*/\1/p' $out/test.out | head -n 1)
