@@ -53,9 +53,12 @@ fi
 # 2. WARN_ON(1) in the dirty-log path: plant it in the tree (uncommitted),
 #    rebuild incrementally, boot, then restore the tree and rebuild.
 if want 2; then
-mmu=$tree/arch/x86/kvm/mmu/mmu.c
+# The generic entry point: with the series, a TDP MMU VM re-arms dirty logging
+# through kvm_arch_mmu_enable_log_dirty_pt_masked_shared(), so a WARN planted
+# in the x86 write-locked function would never run in that mode.
+mmu=$tree/virt/kvm/kvm_main.c
 kdebug=$build/kernel-debug
-sed -i '/^void kvm_arch_mmu_enable_log_dirty_pt_masked(/,/^{/ s/^{$/{\n\tWARN_ON(1);/' "$mmu"
+sed -i '/^void kvm_dirty_log_protect_masked(/,/^{/ s/^{$/{\n\tWARN_ON(1);/' "$mmu"
 grep -q 'WARN_ON(1);' "$mmu" || { echo "negative: could not plant WARN_ON"; exit 1; }
 if flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kdebug" debug >"$build/neg-warn-build.log" 2>&1; then
 	python3 "$top/scripts/vmtest.py" --kernel "$kdebug/arch/x86/boot/bzImage" \
@@ -66,7 +69,7 @@ else
 	tail -20 "$build/neg-warn-build.log"
 	result 1 "a WARN_ON(1) in the dirty-log path fails the console scan (build failed)"
 fi
-git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
+git -C "$tree" checkout -q -- virt/kvm/kvm_main.c
 flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kdebug" debug >"$build/neg-warn-build.log" 2>&1 ||
 	echo "negative: WARNING: rebuilding the restored kernel failed, see $build/neg-warn-build.log"
 fi
