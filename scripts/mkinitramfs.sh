@@ -19,6 +19,7 @@ for applet in $(/bin/busybox --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
 install -m 0755 "$top/vm/init" "$root/init"
+gcc -O2 -static -o "$root/bin/holdvm" "$top/vm/holdvm.c"
 install -m 0755 "$top"/vm/tests/*.sh "$root/tests/"
 cp "$top"/vm/plans/* "$root/plans/"
 for t in "${tests[@]}"; do
