@@ -78,7 +78,7 @@ fi
 if want 3; then
 python3 "$top/scripts/vmtest.py" --kernel "$build/kernel-debug/arch/x86/boot/bzImage" \
 	--initrd "$build/initramfs.cpio.gz" --plan smoke --modes tdp \
-	--timeout 240 --append fastpf.hang=1 --logdir "$build/negative-hang" --expect-fail
+	--timeout 200 --append fastpf.hang=1 --logdir "$build/negative-hang" --expect-fail
 result $? "a guest that never powers off fails with a timeout"
 fi
 
