@@ -89,6 +89,11 @@ def boot_once(args, mode):
     append = " ".join([
         "console=ttyS0", "panic=-1", "loglevel=5", "log_buf_len=8M",
         "sysctl.kernel.hung_task_timeout_secs=60",
+        # Under a loaded TCG host the clocksource watchdog can mark the TSC
+        # unstable mid-plan; the switch to hpet then flips the
+        # sched_clock_stable static key, and text patching under MTTCG has
+        # killed the guest (seen: a silent stop right after that message).
+        "tsc=reliable",
         MODES[mode], f"fastpf.plan={args.plan}", f"fastpf.mode={mode}",
         args.append,
     ]).strip()
@@ -121,9 +126,10 @@ def boot_once(args, mode):
 def parse(text, mode, timed_out, elapsed, log_path, limit):
     res = {"mode": mode, "tests": {}, "counters": {}, "problems": [],
            "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": [],
-           "text": text}
+           "text": text, "fail_tail": {}, "enums": {}}
     in_dmesg = False
     done = False
+    recent = []
     for line in text.splitlines():
         if line.startswith("# ---- dmesg begin"):
             in_dmesg = True
@@ -140,6 +146,16 @@ def parse(text, mode, timed_out, elapsed, log_path, limit):
         if m and not in_dmesg:
             ok, _, name, directive = m.groups()
             res["tests"][name] = (ok == "ok", directive or "")
+            if ok != "ok":
+                res["fail_tail"][name] = recent[-8:]
+            recent = []
+            continue
+        if not in_dmesg and line.startswith("#"):
+            recent.append(line.rstrip())
+        m = re.match(r"^# enum (\S+) (.*)$", line)
+        if m:
+            res["enums"][m.group(1)] = dict(
+                kv.split("=", 1) for kv in m.group(2).split())
             continue
         m = COUNTER.match(line)
         if m:
@@ -250,8 +266,23 @@ def report(results):
               f"spurious={spurious} fast_page_fault calls={sum(fast.values())}")
         extra = sorted((ev, v, h) for (ev, v), h in c.items()
                        if ev not in ("kvmmmu/fast_page_fault", "kvm/kvm_page_fault"))
+        outcome = r["enums"].get("fast_page_fault_pass", {})
         for ev, v, h in extra:
-            print(f"  {'':>10}  {ev} {v}: {h}")
+            name = outcome.get(v, "") if ev == "kvmmmu/fast_page_fault_pass" else ""
+            print(f"  {'':>10}  {ev} {v}{' ' + name if name else ''}: {h}")
+        if outcome:
+            byname = {outcome.get(v, v): h for (ev, v), h in c.items()
+                      if ev == "kvmmmu/fast_page_fault_pass"}
+            # Write faults on an MMU-writable, write-protected SPTE: the ones
+            # dirty logging causes.  The fast path fixes them unless it must
+            # defer to the slow path (huge SPTE, gfn changed) or gives up
+            # after losing the cmpxchg too often.
+            wp = sum(byname.get(k, 0) for k in
+                     ("fixed", "gfn_changed", "huge_dirty_log"))
+            if wp:
+                print(f"  {'':>10}  write-protect faults fixed in the fast path: "
+                      f"{byname.get('fixed', 0)} of {wp} "
+                      f"({100.0 * byname.get('fixed', 0) / wp:.1f}%)")
         for line in r["lock_stat"]:
             print(f"  {'':>10}  lock_stat {line}")
 
@@ -268,6 +299,11 @@ def report(results):
             for p in r["problems"][:40]:
                 print(f"  {p}")
             failed += 1
+    for r in results:
+        for name, tail in r["fail_tail"].items():
+            print(f"\nFAILED: {name} in mode {r['mode']}; its last lines:")
+            for t in tail:
+                print(f"  {t}")
     print()
     print(f"{passed} passed, {failed} failed")
     return failed

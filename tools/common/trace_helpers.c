@@ -507,8 +507,9 @@ unsigned long long hist_total(const __u64 *slots, int nr_slots)
 #define HIST_STARS 30
 
 void print_log2_hist(FILE *f, const __u64 *slots, int nr_slots,
-		     const char *unit)
+		     const char *unit, int indent)
 {
+	char hi_str[24];
 	unsigned long long lo, hi, max = 0;
 	int i, first = -1, last = -1, nstars, width;
 
@@ -524,19 +525,23 @@ void print_log2_hist(FILE *f, const __u64 *slots, int nr_slots,
 	if (last < 0)
 		return;
 	hist_slot_range(last, &lo, &hi);
-	width = snprintf(NULL, 0, "%llu", hi);
+	width = snprintf(NULL, 0, "%llu", last == nr_slots - 1 ? lo : hi);
 	if (width < 5)
 		width = 5;
-	fprintf(f, "%*s%-*s : count    distribution\n",
+	fprintf(f, "%*s%*s%-*s : count    distribution\n", indent, "",
 		width + 1, "", width + 3, unit);
 	for (i = first; i <= last; i++) {
 		hist_slot_range(i, &lo, &hi);
+		if (i == nr_slots - 1)
+			snprintf(hi_str, sizeof(hi_str), "inf");
+		else
+			snprintf(hi_str, sizeof(hi_str), "%llu", hi);
 		nstars = max ? (int)(slots[i] * HIST_STARS / max) : 0;
 		if (slots[i] && !nstars)
 			nstars = 1;
-		fprintf(f, "%*llu -> %-*llu : %-8llu |%-*.*s|\n", width + 1,
-			lo, width, hi, (unsigned long long)slots[i],
-			HIST_STARS, nstars,
+		fprintf(f, "%*s%*llu -> %-*s : %-8llu |%-*.*s|\n", indent, "",
+			width + 1, lo, width, hi_str,
+			(unsigned long long)slots[i], HIST_STARS, nstars,
 			"******************************************");
 	}
 }

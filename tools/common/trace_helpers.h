@@ -92,9 +92,13 @@ int sysfs_read_bool(const char *path);
  * slot k >= 1 counts [2^(k-1), 2^k - 1].
  */
 void hist_slot_range(int slot, unsigned long long *lo, unsigned long long *hi);
-/* print "lo -> hi : count |****|" rows, first to last non-empty slot */
+/*
+ * Print "lo -> hi : count |****|" rows, first to last non-empty slot, each
+ * indented by @indent spaces.  The last slot is open-ended (hist_slot()
+ * clamps to it), so its upper bound prints as "inf".
+ */
 void print_log2_hist(FILE *f, const __u64 *slots, int nr_slots,
-		     const char *unit);
+		     const char *unit, int indent);
 /* [{"lo":..,"hi":..,"count":..}, ...] for the non-empty slots */
 void json_log2_hist(struct json *j, const __u64 *slots, int nr_slots);
 unsigned long long hist_total(const __u64 *slots, int nr_slots);

@@ -1068,39 +1068,12 @@ static char *fmt_ns(__u64 ns, char *buf, size_t len)
 	return buf;
 }
 
-/* print_log2_hist() starts at slot 0; these start at the first used slot */
 static void print_hist(const __u64 *slots, const char *title)
 {
-	unsigned long long lo, hi, max = 0;
-	int i, first = -1, last = -1, nstars;
-
-	for (i = 0; i < LS_HIST_SLOTS; i++) {
-		if (!slots[i])
-			continue;
-		if (first < 0)
-			first = i;
-		last = i;
-		if (slots[i] > max)
-			max = slots[i];
-	}
-	if (last < 0)
+	if (!hist_total(slots, LS_HIST_SLOTS))
 		return;
 	printf("    %s\n", title);
-	printf("    %23s : %-8s %s\n", "nsecs", "count", "distribution");
-	for (i = first; i <= last; i++) {
-		hist_slot_range(i, &lo, &hi);
-		nstars = (int)(slots[i] * 30 / max);
-		if (slots[i] && !nstars)
-			nstars = 1;
-		if (i == LS_HIST_SLOTS - 1)
-			printf("    %10llu -> %-10s : %-8llu |%-30.*s|\n", lo,
-			       "inf", (unsigned long long)slots[i], nstars,
-			       "******************************");
-		else
-			printf("    %10llu -> %-10llu : %-8llu |%-30.*s|\n", lo,
-			       hi, (unsigned long long)slots[i], nstars,
-			       "******************************");
-	}
+	print_log2_hist(stdout, slots, LS_HIST_SLOTS, "nsecs", 4);
 }
 
 struct mode_delta {

@@ -13,69 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 tool=${1:-$here/../../build/tools/bin/lockstat}
 tmp=$(mktemp -d /tmp/test-lockstat.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0 fail=0 skip=0
-
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-skipped() { skip=$((skip + 1)); echo "skip $*"; }
-
-# run CMD...: run it, keep stdout/stderr/exit code
-run() {
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-}
-
-# want CODE DESC: check the exit code of the last run
-want() {
-	if [ "$rc" = "$1" ]; then
-		ok "$2 (exit $rc)"
-	else
-		bad "$2: exit $rc, expected $1"
-		sed 's/^/     | /' "$tmp/err" | head -5
-	fi
-}
-
-# stderr has a message, stdout is empty
-want_msg() {
-	if [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ]; then
-		ok "  ... message: $(head -1 "$tmp/err")"
-	else
-		bad "  ... expected a message on stderr only"
-	fi
-}
-
-# has PATTERN FILE
-has() {
-	if grep -q -- "$1" "$2"; then
-		ok "  ... output has '$1'"
-	else
-		bad "  ... output lacks '$1'"
-		sed 's/^/     | /' "$2" | head -8
-	fi
-}
-
-# every line of FILE is a JSON object (python3 if present, else a shape check)
-json_lines() {
-	if command -v python3 > /dev/null 2>&1; then
-		if python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    json.loads(l)' "$1" 2> "$tmp/jerr"; then
-			ok "  ... every line parses as JSON"
-		else
-			bad "  ... invalid JSON: $(tail -1 "$tmp/jerr")"
-		fi
-	elif ! grep -qv '^{.*}$' "$1"; then
-		ok "  ... every line is a {...} object"
-	else
-		bad "  ... a line is not a JSON object"
-	fi
-}
-
-if [ ! -x "$tool" ]; then
-	echo "no executable $tool"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+. "$here/../common/test-lib.sh"
+require_tool
 
 # ---- bad arguments: exit 2 before anything else ----
 nopid=4194304
@@ -101,9 +40,7 @@ if [ "$(id -u)" != 0 ]; then
 	want 3 "not root"
 	want_msg
 	skipped "root-only tests"
-	echo "$skip skipped"
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ]
+	summary
 	exit
 fi
 
@@ -201,6 +138,4 @@ want 0 "SIGINT during a long interval, --json"
 has '"final":true' "$tmp/out"
 json_lines "$tmp/out"
 
-echo "$skip skipped"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

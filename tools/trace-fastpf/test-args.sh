@@ -14,52 +14,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 tool=${1:-$here/../../build/tools/bin/trace-fastpf}
 tmp=$(mktemp -d /tmp/test-fastpf.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 skip=0
-
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-skipped() { skip=$((skip + 1)); echo "skip $*"; }
-
-# expect CODE DESC -- ARGS...: run the tool, check its exit code
-expect() {
-	code=$1 desc=$2
-	shift 3
-	"$tool" "$@" > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	if [ "$rc" = "$code" ]; then
-		ok "$desc (exit $rc)"
-	else
-		bad "$desc: exit $rc, expected $code"
-		sed 's/^/     | /' "$tmp/err" | head -5
-	fi
-}
-
-# the last run printed a one-line reason on stderr and nothing on stdout
-expect_msg() {
-	if [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ]; then
-		ok "  ... with a message: $(head -1 "$tmp/err")"
-	else
-		bad "  ... no message on stderr (or output on stdout)"
-	fi
-}
-
-# grep PATTERN in FILE
-has() {
-	if grep -q -- "$1" "$2"; then ok "  ... output has '$1'"; else
-		bad "  ... output lacks '$1'"; sed 's/^/     | /' "$2" | head -5; fi
-}
-
-[ -x "$tool" ] || { echo "no executable $tool"; echo "0 passed, 1 failed"; exit 1; }
+. "$here/../common/test-lib.sh"
+require_tool
 
 # ---- usage errors: exit 2, no BPF needed ----
 for args in "-p abc" "-p 0" "-p -5" "-p 12x" "0" "abc" "1.5" "1 0" "1 x" \
 	    "1 2 3" "--bogus" "-x" "--max-vms 0" "--max-vcpus abc"; do
 	# shellcheck disable=SC2086
 	expect 2 "bad arguments '$args'" -- $args
-	expect_msg
+	want_msg
 done
 expect 2 "missing -p value" -- -p
-expect_msg
+want_msg
 
 expect 0 "--help" -- --help
 has "Usage:" "$tmp/out"
@@ -68,9 +34,7 @@ has "Usage:" "$tmp/out"
 
 if [ "$(id -u)" != 0 ]; then
 	skipped "BPF tests: not root"
-	echo "$skip skipped"
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ]
+	summary
 	exit
 fi
 
@@ -92,13 +56,7 @@ n=$(grep -c '^{"type":"interval",' "$tmp/out")
 has '^{"type":"summary",.*"counters":"cumulative"' "$tmp/out"
 n=$(wc -l < "$tmp/out")
 [ "$n" = 4 ] && ok "  ... 4 NDJSON lines" || bad "  ... $n lines, expected 4"
-if command -v python3 > /dev/null 2>&1; then
-	if python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"; then
-		ok "  ... every line parses as JSON"
-	else
-		bad "  ... a line is not valid JSON"
-	fi
-fi
+json_lines "$tmp/out"
 
 # SIGINT / SIGTERM: detach, print the final interval and totals, exit 0
 for sig in INT TERM; do
@@ -120,11 +78,9 @@ has ' passed, 0 failed' "$tmp/out"
 # ---- exit 3: no privileges ----
 drop_privs="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 if command -v setpriv > /dev/null 2>&1 && $drop_privs true 2> /dev/null; then
-	$drop_privs "$tool" 1 1 > "$tmp/out" 2> "$tmp/err"
-	rc=$?
-	[ "$rc" = 3 ] && ok "unprivileged user (exit 3)" ||
-		bad "unprivileged user: exit $rc, expected 3"
-	expect_msg
+	run $drop_privs "$tool" 1 1
+	want 3 "unprivileged user"
+	want_msg
 else
 	skipped "exit 3: no (GNU) setpriv to drop privileges"
 fi
@@ -138,7 +94,7 @@ if command -v unshare > /dev/null 2>&1 &&
 	rc=$?
 	[ "$rc" = 4 ] && ok "no /sys/kernel/btf/vmlinux (exit 4)" ||
 		bad "no kernel BTF: exit $rc, expected 4"
-	expect_msg
+	want_msg
 
 	# a valid BTF blob with a single 'int': no KVM anywhere
 	printf '\237\353\001\000\030\000\000\000\000\000\000\000\020\000\000\000\020\000\000\000\005\000\000\000\001\000\000\000\000\000\000\001\004\000\000\000\040\000\000\001\000int\000' \
@@ -154,6 +110,4 @@ else
 	skipped "exit 4/5: no unshare -m"
 fi
 
-[ "$skip" = 0 ] || echo "$skip skipped"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

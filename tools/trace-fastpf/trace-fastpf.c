@@ -1042,13 +1042,13 @@ static void print_vm_human(struct vm_rec *r, const struct view *v,
 	    hist_total(vm->hist[FPF_HIST_RETRIES], FPF_HIST_SLOTS)) {
 		printf("  retries per fast-path fault:\n");
 		print_log2_hist(stdout, vm->hist[FPF_HIST_RETRIES],
-				FPF_HIST_SLOTS, "retries");
+				FPF_HIST_SLOTS, "retries", 0);
 	}
 	if (v->have_vm && live(M_LATENCY) &&
 	    hist_total(vm->hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS)) {
 		printf("  kvm_mmu_page_fault() latency:\n");
 		print_log2_hist(stdout, vm->hist[FPF_HIST_LATENCY],
-				FPF_HIST_SLOTS, "nsecs");
+				FPF_HIST_SLOTS, "nsecs", 0);
 	}
 }
 

@@ -7,6 +7,7 @@
 # contentions within 5%, total wait and hold time within 10%.  Counts below
 # 20 may differ by 1.
 set -u
+. ./lib.sh
 out=/tmp/lockstat.$$
 mkdir -p $out
 [ -e /proc/lock_stat ] || { echo "no /proc/lock_stat: not a LOCK_STAT kernel"; exit 4; }
@@ -14,16 +15,7 @@ mkdir -p $out
 echo 0 > /proc/lock_stat
 ./lockstat --json 1 > $out/tool.json 2> $out/tool.err &
 tool=$!
-# Attaching a dozen fentry/fexit programs takes seconds under emulation: wait
-# for the tool to say it is tracing before starting the workload.
-i=0
-while ! grep -q 'tracing kvm->mmu_lock' $out/tool.err 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 600 ] || ! kill -0 $tool 2>/dev/null; then
-		echo "lockstat did not start:"; cat $out/tool.err; exit 1
-	fi
-	sleep 0.1
-done
+wait_attached $tool $out/tool.err 'tracing kvm->mmu_lock' || exit 1
 # Only the VM's lock is compared: clear once more now that the tool is
 # attached, so both start from the same moment.
 echo 0 > /proc/lock_stat

@@ -9,21 +9,15 @@
 # same events.  With one vCPU it also requires zero lost cmpxchgs and zero
 # retries.  Prints the figures either way.
 set -u
+. ./lib.sh
 vcpus=$1; shift
 out=/tmp/tfstats.$$
 mkdir -p $out
 
 ./trace-fastpf --json > $out/tool.json 2> $out/tool.err &
 tool=$!
-# Wait until the BPF programs are attached: the features line comes after.
-i=0
-while ! grep -q '"type":"features"' $out/tool.json 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 $tool 2>/dev/null; then
-		echo "trace-fastpf did not start:"; cat $out/tool.err; exit 1
-	fi
-	sleep 0.1
-done
+# The features line comes once the BPF programs are attached.
+wait_attached $tool $out/tool.json '"type":"features"' || exit 1
 
 ./fastpf_stress_test -m clear-log -v "$vcpus" "$@" > $out/test.out 2>&1
 rc=$?

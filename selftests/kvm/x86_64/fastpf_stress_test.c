@@ -27,6 +27,14 @@
  *
  * Then a new snapshot is taken, the union is cleared, and the vCPUs resume.
  *
+ * At the same points guest memory itself is checked.  The guest's PRNG is
+ * deterministic, so the host replays every vCPU's writes up to the count it
+ * reported at GUEST_SYNC and knows, for every qword of the region, the last
+ * value each vCPU wrote there.  The qword must hold one of those values (the
+ * last write to it in memory order is some vCPU's last write), or zero if no
+ * vCPU wrote it or -D dropped its page.  A write that went through a stale
+ * or wrong SPTE to another gfn, or was lost, fails this check.
+ *
  * Why this holds for a correct KVM: at a quiesce point the final collection
  * fetches and clears every dirty bit (or harvests and resets every ring
  * entry), which also write-protects the pages again.  A guest write after
@@ -67,6 +75,9 @@
  *  -X  self-check: inject a lost dirty bit.  From the second check interval
  *      on, one gfn reported by the first collection of the interval is
  *      masked out of the union; the test must fail.
+ *  -Y  self-check: at the third check the host writes a value no vCPU wrote
+ *      into guest memory, after the dirty-log check; the content check must
+ *      fail.
  *
  * Usage: one KTAP test per dirty-log mode (-m all, the default, runs every
  * supported mode; -t is per mode).  See -h.
@@ -214,6 +225,7 @@ static int rounds_per_check = 8;
 static uint64_t opt_rounds;		/* 0: time limited */
 static double opt_seconds = 2.0;
 static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
+static bool opt_inject_content;
 static uint64_t opt_stride;
 static uint32_t opt_seed;
 static bool seed_given;
@@ -229,6 +241,16 @@ static enum log_mode mode;
 static uint64_t npages, region_gpa;
 static uint8_t *host_mem, *snapshot;
 static unsigned long *union_bmap, *scratch_bmap, *dropped_bmap;
+
+/* Replay of the guest's writes, see guest_code(). */
+struct replay {
+	uint64_t rng, pos, count, first, n;
+	uint64_t win_page[WIN_SLOTS];
+};
+static struct replay replay[MAX_VCPUS];
+static uint64_t *last_val;		/* [vcpu][qword of the region] */
+static unsigned long *ever_dropped_bmap;
+static uint64_t cnt_qwords_checked, cnt_bad_content;
 static uint64_t *host_quiesce_gen;
 
 static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -408,8 +430,10 @@ static void *dontneed_fn(void *arg)
 
 		random_chunk(&rs, &start, &len);
 		/* Record before dropping: the checker must know. */
-		for (i = start; i < start + len; i++)
+		for (i = start; i < start + len; i++) {
 			bm_set(dropped_bmap, i);
+			bm_set(ever_dropped_bmap, i);
+		}
 		TEST_ASSERT(!madvise(host_mem + start * PAGE_SIZE, len * PAGE_SIZE,
 				     MADV_DONTNEED), "madvise(DONTNEED) failed");
 		cnt_drops++;
@@ -600,6 +624,99 @@ static bool page_is_zero(const uint64_t *p)
 	return true;
 }
 
+static void replay_init(void)
+{
+	int v, s;
+
+	for (v = 0; v < nr_vcpus; v++) {
+		struct replay *rp = &replay[v];
+
+		/* As guest_code() starts. */
+		rp->rng = (gp.seed + 1) * 0x9e3779b97f4a7c15ull +
+			  v * 0x632be59bd9b4e019ull;
+		if (!rp->rng)
+			rp->rng = 1;
+		rp->n = gp.disjoint ? npages / nr_vcpus : npages;
+		rp->first = gp.disjoint ? v * rp->n : 0;
+		rp->pos = (v * rp->n) / nr_vcpus;
+		rp->count = 0;
+		/* As setup_remap_windows() maps the window. */
+		for (s = 0; s < WIN_SLOTS; s++)
+			rp->win_page[s] = rp->first + (s * 131 + v) % rp->n;
+	}
+}
+
+/* Replay vCPU @v's writes up to its @count'th, as guest_code() makes them. */
+static void replay_to(int v, uint64_t count)
+{
+	struct replay *rp = &replay[v];
+	uint64_t *last = last_val + v * npages * (PAGE_SIZE / 8);
+
+	while (rp->count < count) {
+		uint64_t r = xorshift64(&rp->rng), page;
+
+		if (gp.stride) {
+			rp->pos = (rp->pos + gp.stride) % rp->n;
+			page = rp->first + rp->pos;
+		} else {
+			page = rp->first + (r >> 16) % rp->n;
+		}
+		if (gp.remap && (r & 7) < 4) {
+			uint64_t slot = (r >> 3) % WIN_SLOTS;
+
+			if ((r & 7) == 0)
+				rp->win_page[slot] = page;
+			page = rp->win_page[slot];
+		}
+		rp->count++;
+		last[page * (PAGE_SIZE / 8) + (rp->count + v) % (PAGE_SIZE / 8)] =
+			((uint64_t)(v + 1) << 48) | rp->count;
+	}
+}
+
+/* Guest memory against the replayed writes; returns the bad qwords. */
+static uint64_t check_content(void)
+{
+	const uint64_t *mem = (const uint64_t *)host_mem;
+	uint64_t q, nq = npages * (PAGE_SIZE / 8), bad = 0;
+	int v;
+
+	for (v = 0; v < nr_vcpus; v++)
+		replay_to(v, guest_writes[v]);
+
+	for (q = 0; q < nq; q++) {
+		uint64_t found = mem[q];
+		bool ok = false, written = false;
+
+		for (v = 0; v < nr_vcpus && !ok; v++) {
+			uint64_t want = last_val[v * nq + q];
+
+			written |= want != 0;
+			ok = found && found == want;
+		}
+		if (!found)
+			ok = !written ||
+			     bm_test(ever_dropped_bmap, q / (PAGE_SIZE / 8));
+		if (ok)
+			continue;
+		if (++bad > 16)
+			continue;
+		ksft_print_msg("WRONG CONTENT: gfn 0x%lx qword %lu holds 0x%lx (vcpu %ld, write #%lu); "
+			       "last writes there: vcpu0 0x%lx, vcpu1 0x%lx%s\n",
+			       (uint64_t)(region_gpa / PAGE_SIZE + q / (PAGE_SIZE / 8)),
+			       (uint64_t)(q % (PAGE_SIZE / 8)), found, (int64_t)(found >> 48) - 1,
+			       found & ((1ul << 48) - 1), last_val[q],
+			       nr_vcpus > 1 ? last_val[nq + q] : 0,
+			       nr_vcpus > 2 ? " ..." : "");
+	}
+	cnt_qwords_checked += nq;
+	cnt_bad_content += bad;
+	if (bad)
+		ksft_print_msg("check %lu: %lu qword(s) hold a value no vCPU wrote last\n",
+			       cnt_checks, bad);
+	return bad;
+}
+
 static int check_interval(void)
 {
 	uint64_t p, missing = 0;
@@ -677,6 +794,17 @@ static int quiesce_and_check(uint64_t *gen, bool last)
 
 	collect(true);
 	missing = check_interval();
+	/*
+	 * A write dropped as MMIO (-P under forced emulation) never reaches
+	 * memory; the replay cannot tell which one.
+	 */
+	if (opt_inject_content && cnt_checks == 2) {
+		/* -Y: a qword no vCPU wrote, seen only by check_content(). */
+		((uint64_t *)host_mem)[npages * (PAGE_SIZE / 8) / 2] = 0xbad;
+		cnt_injected++;
+	}
+	if (!cnt_mmio_drop && check_content())
+		missing++;
 
 	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
 	bitmap_zero(union_bmap, npages);
@@ -879,7 +1007,11 @@ static int run_mode(enum log_mode m)
 	union_bmap = bitmap_zalloc(npages);
 	scratch_bmap = bitmap_zalloc(npages);
 	dropped_bmap = bitmap_zalloc(npages);
-	TEST_ASSERT(snapshot && union_bmap && scratch_bmap && dropped_bmap, "ENOMEM");
+	ever_dropped_bmap = bitmap_zalloc(npages);
+	last_val = calloc((size_t)nr_vcpus * npages, PAGE_SIZE);
+	TEST_ASSERT(snapshot && union_bmap && scratch_bmap && dropped_bmap &&
+		    ever_dropped_bmap && last_val, "ENOMEM");
+	replay_init();
 	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
 
 	/* Reset run state. */
@@ -897,6 +1029,7 @@ static int run_mode(enum log_mode m)
 	cnt_rounds = cnt_checks = cnt_checked = cnt_dirty = cnt_reported = 0;
 	cnt_spurious = cnt_excluded = cnt_missing = cnt_efault = cnt_ringfull = 0;
 	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = 0;
+	cnt_qwords_checked = cnt_bad_content = 0;
 	memset(guest_writes, 0, sizeof(guest_writes));
 	memset(guest_remaps, 0, sizeof(guest_remaps));
 
@@ -958,12 +1091,12 @@ static int run_mode(enum log_mode m)
 			       "excluded_dropped=%lu missing=%lu guest_writes=%lu "
 			       "efault_retries=%lu ring_full_exits=%lu dontneed_ops=%lu "
 			       "mprotect_ops=%lu mmio_drops=%lu guest_pte_rewrites=%lu "
-			       "injected=%lu\n",
+			       "injected=%lu qwords_checked=%lu bad_content=%lu\n",
 			       mode_name[m], cnt_rounds, cnt_checks, cnt_checked,
 			       cnt_dirty, cnt_reported, cnt_spurious, cnt_excluded,
 			       cnt_missing, writes, cnt_efault, cnt_ringfull,
 			       cnt_drops, cnt_protects, cnt_mmio_drop, remaps,
-			       cnt_injected);
+			       cnt_injected, cnt_qwords_checked, cnt_bad_content);
 	}
 	print_stats();
 
@@ -971,6 +1104,8 @@ static int run_mode(enum log_mode m)
 	free(union_bmap);
 	free(scratch_bmap);
 	free(dropped_bmap);
+	free(ever_dropped_bmap);
+	free(last_val);
 	kvm_vm_free(vm);
 	vm = NULL;
 	return missing;
@@ -980,7 +1115,7 @@ static void help(const char *name)
 {
 	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
 	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
-	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-X] [-s seed] [-h]\n\n", name);
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-X] [-Y] [-s seed] [-h]\n\n", name);
 	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
 	     "     get-log:    KVM_GET_DIRTY_LOG (fetch, clear and write-protect)\n"
 	     "     clear-log:  MANUAL_DIRTY_LOG_PROTECT2: GET, then CLEAR in chunks\n"
@@ -1001,6 +1136,7 @@ static void help(const char *name)
 	     " -P: churn: mprotect(PROT_READ) random chunks for a while, then RW\n"
 	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
 	     " -X: self-check: inject a lost dirty bit; the test must FAIL\n"
+	     " -Y: self-check: corrupt one qword of guest memory; the test must FAIL\n"
 	     " -s: random seed (default: time based)\n"
 	     " -h: this help");
 	exit(KSFT_PASS);
@@ -1010,7 +1146,7 @@ int main(int argc, char *argv[])
 {
 	int opt, m, failed = 0, nr_tests = 0;
 
-	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGXs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGXYs:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "all")) {
@@ -1067,6 +1203,9 @@ int main(int argc, char *argv[])
 		case 'X':
 			opt_inject = true;
 			break;
+		case 'Y':
+			opt_inject_content = true;
+			break;
 		case 's':
 			opt_seed = strtoul(optarg, NULL, 0);
 			seed_given = true;
@@ -1101,9 +1240,10 @@ int main(int argc, char *argv[])
 		}
 		if (run_mode(m)) {
 			failed++;
-			ksft_test_result_fail("%s: dirty pages missing from the dirty log%s\n",
+			ksft_test_result_fail("%s: dirty log or guest memory check failed%s\n",
 					      mode_name[m],
-					      opt_inject ? " (expected: -X injected a lost bit)" : "");
+					      opt_inject || opt_inject_content ?
+					      " (expected: -X/-Y injected a fault)" : "");
 		} else {
 			ksft_test_result_pass("%s\n", mode_name[m]);
 		}
