@@ -5,16 +5,19 @@
 #   overhead: tool=<none|trace-fastpf|lockstat> rep=N dirty_s=<median of iterations 2..>
 # The host takes medians and ratios; nothing here passes or fails on time.
 reps=${1:-3}
+. ./lib.sh
 run() {
 	./dirty_log_perf_test -v 2 -i 4 -b 16M 2>&1 |
 		sed -n 's/.*Iteration \([2-9]\) dirty memory time: \([0-9.]*\)s/\2/p' |
 		sort -n | sed -n '2p'
 }
+# with_tool PATTERN TOOL ARGS...: the run with TOOL attached (PATTERN on its
+# stderr says so)
 with_tool() {
+	pat=$1; shift
 	"$@" > /tmp/ovh.out 2> /tmp/ovh.err &
 	t=$!
-	sleep 3
-	kill -0 $t 2>/dev/null || { echo "tool $1 did not start:"; cat /tmp/ovh.err; exit 1; }
+	wait_attached $t /tmp/ovh.err "$pat" || exit 1
 	v=$(run)
 	kill -INT $t; wait $t
 	echo "$v"
@@ -22,7 +25,7 @@ with_tool() {
 i=1
 while [ $i -le "$reps" ]; do
 	echo "overhead: tool=none rep=$i dirty_s=$(run)"
-	echo "overhead: tool=trace-fastpf rep=$i dirty_s=$(with_tool ./trace-fastpf 1)"
-	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool ./lockstat 1)"
+	echo "overhead: tool=trace-fastpf rep=$i dirty_s=$(with_tool Tracing ./trace-fastpf 1)"
+	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool 'tracing kvm->mmu_lock' ./lockstat 1)"
 	i=$((i + 1))
 done
