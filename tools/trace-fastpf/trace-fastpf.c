@@ -1274,7 +1274,9 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		return;
 	}
 	if (!shown)
-		printf("no KVM VM seen%s\n", env.pid ? " for this pid" : "");
+		printf("no KVM VM seen%s: no live probe fired (a VM is found through its\n"
+		       "  fast-path faults and the other live sources, see --features)\n",
+		       env.pid ? " for this pid" : "");
 	for (i = 0; i < FPF_DROP_NR; i++) {
 		d = cumulative ? drops_cur[i] : drops_cur[i] - drops_prev[i];
 		if (d)
