@@ -7,7 +7,9 @@
 #   make patches  export build/linux's commits back into patches/
 #   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT)
 #   make kernel-baseline   the same configuration without the series
-#   make soak / make bench   long runs, not part of check
+#   make soak / make bench / make overhead   long runs, not part of check
+#   make bisect-build   every patch of the series builds KVM on its own
+#   make negative   the checks that must fail do fail
 #
 # V=1 shows the commands.
 
@@ -33,7 +35,7 @@ endif
 export V
 
 .PHONY: all deps tree patches kernel kernel-baseline base-tree selftests tools \
-	initramfs check check-vm check-tools demo soak bench overhead negative clean help
+	initramfs check check-vm check-tools demo soak bench overhead negative bisect-build clean help
 
 all: initramfs
 
@@ -99,6 +101,10 @@ overhead: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan overhead --modes $(MODES) --timeout 1800 --logdir $(BUILD)/overhead
 	$(Q)python3 scripts/overhead.py $(BUILD)/overhead/*.console.log
+
+# Every patch of the series builds KVM on its own.
+bisect-build: kernel
+	$(Q)$(LOCK) scripts/bisect-build.sh $(TREE) $(KDEBUG)
 
 negative: initramfs
 	$(Q)scripts/negative-checks.sh
