@@ -7,7 +7,7 @@
 #   make patches  export build/linux's commits back into patches/
 #   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT)
 #   make kernel-baseline   the same configuration without the series
-#   make soak / make bench / make overhead   long runs, not part of check
+#   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own
 #   make negative   the checks that must fail do fail
 #
@@ -35,7 +35,7 @@ endif
 export V
 
 .PHONY: all deps tree patches kernel kernel-baseline base-tree selftests tools \
-	initramfs check check-vm check-tools demo soak bench overhead negative bisect-build clean help
+	initramfs check check-vm check-tools demo soak bench overhead race negative bisect-build clean help
 
 all: initramfs
 
@@ -101,6 +101,11 @@ overhead: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan overhead --modes $(MODES) --timeout 1800 --logdir $(BUILD)/overhead
 	$(Q)python3 scripts/overhead.py $(BUILD)/overhead/*.console.log
+
+# The fast path under contention and under invalidation churn (figures only).
+race: initramfs
+	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+		--plan race --modes $(MODES) --timeout 1800 --logdir $(BUILD)/race
 
 # Every patch of the series builds KVM on its own.
 bisect-build: kernel
