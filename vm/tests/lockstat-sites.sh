@@ -13,7 +13,7 @@ mkdir -p $out
 
 ./lockstat -s 12 3600 > $out/tool.txt 2> $out/tool.err &
 tool=$!
-wait_attached $tool $out/tool.err 'tracing kvm->mmu_lock' || exit 1
+wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
 rc=$?
 kill -INT $tool; wait $tool

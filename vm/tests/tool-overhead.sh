@@ -26,6 +26,6 @@ i=1
 while [ $i -le "$reps" ]; do
 	echo "overhead: tool=none rep=$i dirty_s=$(run)"
 	echo "overhead: tool=trace-fastpf rep=$i dirty_s=$(with_tool Tracing ./trace-fastpf 1)"
-	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool 'tracing kvm->mmu_lock' ./lockstat 1)"
+	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool 'kvm->mmu_lock (source' ./lockstat 1)"
 	i=$((i + 1))
 done
