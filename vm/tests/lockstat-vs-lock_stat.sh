@@ -1,12 +1,17 @@
 #!/bin/sh
 # lockstat against /proc/lock_stat (CONFIG_LOCK_STAT) for &(kvm)->mmu_lock.
 #
-# Clears /proc/lock_stat, runs dirty_log_perf_test while lockstat --json
-# watches, then compares, per mode (write, read), lockstat's totals summed
-# over its intervals with lock_stat's class rows: acquisitions and
-# contentions within 5%, total wait and hold time within 10%.  Counts below
-# 20 may differ by 1.
+# usage: lockstat-vs-lock_stat.sh [NVMS]
+#
+# Clears /proc/lock_stat, runs NVMS (default 1) dirty_log_perf_test VMs at
+# once while lockstat --json watches, then compares, per mode (write, read),
+# lockstat's totals summed over its intervals and VMs with lock_stat's class
+# rows (one class for every VM's mmu_lock): acquisitions and contentions
+# within 5%, total wait and hold time within 10%.  Counts below 20 may
+# differ by 1.  With NVMS > 1 each workload VM must also appear on its own,
+# with its own acquisitions.
 set -u
+nvms=${1:-1}
 . ./lib.sh
 out=/tmp/lockstat.$$
 mkdir -p $out
@@ -19,8 +24,16 @@ wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 # Only the VM's lock is compared: clear once more now that the tool is
 # attached, so both start from the same moment.
 echo 0 > /proc/lock_stat
-./dirty_log_perf_test -v 2 -i 3 -b 16M > $out/test.out 2>&1 || {
-	echo "dirty_log_perf_test failed"; cat $out/test.out; exit 1; }
+pids=""
+i=1
+while [ $i -le "$nvms" ]; do
+	./dirty_log_perf_test -v 2 -i 3 -b 16M > $out/test.$i.out 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait $p || { echo "dirty_log_perf_test failed"; cat $out/test.*.out; exit 1; }
+done
 grep 'mmu_lock' /proc/lock_stat | grep -v '\[<' > $out/lock_stat
 kill -INT $tool; wait $tool || { echo "lockstat exited $?"; cat $out/tool.err; exit 1; }
 
@@ -56,7 +69,32 @@ awk '{
 cat $out/tool.sum $out/ls.sum | sed 's/^/  /'
 echo "  (columns: mode acquisitions contentions wait_total_us hold_total_us)"
 
+# Per VM: acquisitions of each workload VM (comm dirty_log_perf_), summed
+# over the intervals.
+awk '
+/"type":"interval"/ {
+	v = $0; sub(/"total":.*/, "", v)
+	n = split(v, part, "\"vm_id\":")
+	for (i = 2; i <= n; i++) {
+		id = part[i] + 0
+		if (part[i] !~ /"comm":"dirty_log_perf_/) continue
+		for (k = 1; k <= 2; k++) {
+			mode = (k == 1) ? "write" : "read"
+			if (match(part[i], "\"" mode "\":\\{\"acquired\":[0-9]+")) {
+				m = substr(part[i], RSTART, RLENGTH); sub(/.*:/, "", m)
+				acq[id] += m
+			}
+		}
+	}
+}
+END { for (id in acq) printf "vm %d acquisitions %d\n", id, acq[id] }' $out/tool.json > $out/vms
+sed 's/^/  tool /' $out/vms
 fail=0
+seen=$(awk '$4 > 0' $out/vms | wc -l)
+if [ "$seen" -lt "$nvms" ]; then
+	echo "  only $seen workload VM(s) with acquisitions, expected $nvms"; fail=1
+fi
+
 within() {	# name a b pct
 	awk -v n="$1" -v a="$2" -v b="$3" -v p="$4" 'BEGIN {
 		d = a - b; if (d < 0) d = -d
