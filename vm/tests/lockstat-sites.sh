@@ -13,7 +13,7 @@ mkdir -p $out
 
 ./lockstat -s 12 3600 > $out/tool.txt 2> $out/tool.err &
 tool=$!
-wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
+wait_attached $tool $out/tool.txt 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
 rc=$?
 kill -INT $tool; wait $tool
@@ -24,13 +24,18 @@ trc=$?
 # Sites are "hold acq hold-max contended wait caller" lines under "top MODE
 # call sites by hold time", each followed by "<- frame" lines.
 awk '
-/top write call sites by hold/ { mode = "write"; next }
-/top read call sites by hold/  { mode = "read"; next }
+/top write call sites by hold/ { mode = "write"; holds = 1; next }
+/top read call sites by hold/  { mode = "read"; holds = 1; next }
 /call sites by wait/           { mode = ""; next }
 mode != "" && $1 != "<-" && $2 ~ /^[0-9]+$/ { acq = $2; counted = 0 }
 mode != "" && /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/ {
 	if (!counted) { sum[mode] += acq; counted = 1 }
 }
-END { printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n", sum["write"], sum["read"] }
+END {
+	if (!holds)
+		print "lockstat-sites: no acquisition counts (lockstat reports contention only here)"
+	else
+		printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n", sum["write"], sum["read"]
+}
 ' $out/tool.txt
 sed 's/^/  | /' $out/tool.txt | head -80

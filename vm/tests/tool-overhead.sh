@@ -11,13 +11,13 @@ run() {
 		sed -n 's/.*Iteration \([2-9]\) dirty memory time: \([0-9.]*\)s/\2/p' |
 		sort -n | sed -n '2p'
 }
-# with_tool PATTERN TOOL ARGS...: the run with TOOL attached (PATTERN on its
-# stderr says so)
+# with_tool PATTERN TOOL ARGS...: the run with TOOL attached (PATTERN in its
+# output says so)
 with_tool() {
 	pat=$1; shift
-	"$@" > /tmp/ovh.out 2> /tmp/ovh.err &
+	"$@" > /tmp/ovh.log 2>&1 &
 	t=$!
-	wait_attached $t /tmp/ovh.err "$pat" || exit 1
+	wait_attached $t /tmp/ovh.log "$pat" || exit 1
 	v=$(run)
 	kill -INT $t; wait $t
 	echo "$v"
