@@ -4,7 +4,7 @@
 # every iteration) and the acquisitions whose call site or stack is one of
 # the dirty-log write-protect paths are summed per lock mode.  Prints
 #   lockstat-sites: dirty-log write_acq=N read_acq=N
-# and lockstat's own report.  A measurement: nothing here fails on the
+# last, after the head of lockstat's own report and the dirty-log sites.  A measurement: nothing here fails on the
 # figures, only on the tool or the workload failing.
 set -u
 . ./lib.sh
@@ -27,9 +27,12 @@ awk '
 /top write call sites by hold/ { mode = "write"; holds = 1; next }
 /top read call sites by hold/  { mode = "read"; holds = 1; next }
 /call sites by wait/           { mode = ""; next }
-mode != "" && $1 != "<-" && $2 ~ /^[0-9]+$/ { acq = $2; counted = 0 }
+mode != "" && $1 != "<-" && $2 ~ /^[0-9]+$/ { acq = $2; site = $NF; counted = 0 }
 mode != "" && /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/ {
-	if (!counted) { sum[mode] += acq; counted = 1 }
+	if (!counted) {
+		sum[mode] += acq; counted = 1
+		printf "lockstat-sites: %s acq=%d site %s\n", mode, acq, site
+	}
 }
 END {
 	if (!holds)
@@ -37,5 +40,7 @@ END {
 	else
 		printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n", sum["write"], sum["read"]
 }
-' $out/tool.txt
-sed 's/^/  | /' $out/tool.txt | head -80
+' $out/tool.txt > $out/sum
+# The guest keeps a test's last lines: the summary goes last.
+sed 's/^/  | /' $out/tool.txt | head -40
+cat $out/sum
