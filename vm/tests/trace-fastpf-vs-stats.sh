@@ -32,7 +32,11 @@ summary=$(grep '"type":"summary"' $out/tool.json | tail -n 1)
 # its vCPUs (the per-vCPU objects follow it).
 num() { echo "$summary" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2; }
 fixed=$(num fixed); spurious=$(num spurious)
-cmpxchg=$(num cmpxchg_lost); retries=$(num retries); passes=$(num passes)
+retries=$(num retries); passes=$(num passes)
+# Not "slow_by_outcome"'s cmpxchg_lost (faults that gave up), which comes
+# first: the count of lost cmpxchgs follows "retry_faults".
+cmpxchg=$(echo "$summary" | grep -o '"retry_faults":[0-9]*,"cmpxchg_lost":[0-9]*' |
+	head -n 1 | sed 's/.*://')
 stale=$(echo "$summary" | sed -n 's/.*"stale_retries":\({[^}]*}\).*/\1/p' | head -n 1)
 pf_fast=$(sed -n 's/.*stats: .* pf_fast=\([0-9]*\).*/\1/p' $out/test.out | head -n 1)
 
@@ -41,6 +45,11 @@ echo "  vcpus=$vcpus tool: fixed=$fixed spurious=$spurious passes=$passes" \
 [ -n "$fixed" ] && [ -n "$pf_fast" ] || { echo "could not read the figures"; head -c 2000 $out/tool.json; exit 1; }
 if [ $((fixed + spurious)) != "$pf_fast" ]; then
 	echo "MISMATCH: fixed + spurious = $((fixed + spurious)), pf_fast = $pf_fast"; exit 1
+fi
+# Every retry follows a lost cmpxchg (a fault that gives up after the last
+# retry loses one more).
+if [ -z "$cmpxchg" ] || [ "$cmpxchg" -lt "$retries" ]; then
+	echo "cmpxchg_lost=$cmpxchg < retries=$retries"; exit 1
 fi
 if [ "$vcpus" = 1 ] && { [ "$cmpxchg" != 0 ] || [ "$retries" != 0 ]; }; then
 	echo "single vCPU, yet cmpxchg_lost=$cmpxchg retries=$retries"; exit 1

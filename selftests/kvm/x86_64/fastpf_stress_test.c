@@ -986,6 +986,14 @@ static int run_mode(enum log_mode m)
 				    npages, KVM_MEM_LOG_DIRTY_PAGES);
 	virt_map(vm, region_gva, region_gpa, npages);
 	host_mem = addr_gpa2hva(vm, region_gpa);
+	/*
+	 * Allocate every page now.  A page the host only read (the snapshot
+	 * below) maps the shared zero page, and the guest's first write to it
+	 * is a COW, i.e. an mmu_notifier invalidation: without this, a run with
+	 * no churn would still see invalidations.
+	 */
+	for (i = 0; i < npages; i++)
+		WRITE_ONCE(host_mem[i * PAGE_SIZE], 0);
 
 	memset(&gp, 0, sizeof(gp));
 	gp.gva = region_gva;
