@@ -186,7 +186,9 @@ def plot(rows, out):
             f.write(f"{i} {r['ratio']:.4f} {r['ratio_lo']:.4f} {r['ratio_hi']:.4f} "
                     f"\"{r['mode']}:{r['metric']}\"\n")
     script = f"""
-set terminal pngcairo size 1100,500
+set terminal pngcairo size 1100,500 noenhanced
+set xrange [-0.5:{len(rows) - 0.5}]
+set bmargin 10
 set output '{os.path.join(out, "bench.png")}'
 set title 'patched / baseline (median, bars: extremes), QEMU TCG'
 set ylabel 'ratio (lower is better for times, higher for writes/s)'
