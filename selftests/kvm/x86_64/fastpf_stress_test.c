@@ -393,9 +393,19 @@ static void *vcpu_thread_fn(void *arg)
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
 			break;
-		default:
-			TEST_FAIL("vCPU %d: unexpected exit %s, ucall %lu", id,
-				  exit_reason_str(run->exit_reason), uc.cmd);
+		default: {
+			/* Where the guest was, for a triple fault (SHUTDOWN). */
+			struct kvm_regs regs;
+			struct kvm_sregs sregs;
+
+			vcpu_regs_get(vcpu, &regs);
+			vcpu_sregs_get(vcpu, &sregs);
+			TEST_FAIL("vCPU %d: unexpected exit %s, ucall %lu; rip 0x%llx "
+				  "rsp 0x%llx cr2 0x%llx cr3 0x%llx, %lu writes, %lu remaps "
+				  "at the last sync", id, exit_reason_str(run->exit_reason),
+				  uc.cmd, regs.rip, regs.rsp, sregs.cr2, sregs.cr3,
+				  guest_writes[id], guest_remaps[id]);
+		}
 		}
 	}
 }
