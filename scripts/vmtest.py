@@ -126,7 +126,7 @@ def boot_once(args, mode):
 def parse(text, mode, timed_out, elapsed, log_path, limit):
     res = {"mode": mode, "tests": {}, "counters": {}, "problems": [],
            "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": [],
-           "text": text, "fail_tail": {}, "enums": {}}
+           "text": text, "fail_tail": {}, "enums": {}, "reruns": []}
     in_dmesg = False
     done = False
     recent = []
@@ -152,6 +152,8 @@ def parse(text, mode, timed_out, elapsed, log_path, limit):
             continue
         if not in_dmesg and line.startswith("#"):
             recent.append(line.rstrip())
+        if not in_dmesg and line.startswith("# rerun "):
+            res["reruns"].append(line[len("# rerun "):].strip())
         m = re.match(r"^# enum (\S+) (.*)$", line)
         if m:
             res["enums"][m.group(1)] = dict(
@@ -286,6 +288,9 @@ def report(results):
         for line in r["lock_stat"]:
             print(f"  {'':>10}  lock_stat {line}")
 
+    for r in results:
+        for rr in r["reruns"]:
+            print(f"\nmode {r['mode']}: test rerun inside the guest: {rr}")
     for r in results:
         if r.get("retried"):
             print(f"\nmode {r['mode']}: ran twice: {r['retried']} "
