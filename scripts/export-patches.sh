@@ -41,6 +41,10 @@ if body.strip():
     text = text.replace("*** BLURB HERE ***\n", body.rstrip("\n") + "\n")
 open(path, "w").write(text)
 PY
+# A blank context line is " " in a diff; git am reads an empty line the same
+# way.  Empty it, so that checkpatch run on the committed .patch files (which
+# it then reads as source, being git-tracked) sees no trailing whitespace.
+sed -i 's/^ $//' "$tmp"/[0-9][0-9][0-9][0-9]-*.patch
 rm -f "$pdir"/[0-9][0-9][0-9][0-9]-*.patch
 cp "$tmp"/*.patch "$pdir/"
 echo "patches: exported $n patch(es) + cover letter to patches/"
