@@ -1,19 +1,19 @@
 #!/bin/sh
 # Who takes kvm->mmu_lock, and in which mode, for the dirty-log ioctls:
-# lockstat watches dirty_log_perf_test (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
+# lockstat --json watches dirty_log_perf_test (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
 # every iteration) and the acquisitions whose call site or stack is one of
 # the dirty-log write-protect paths are summed per lock mode.  Prints
 #   lockstat-sites: dirty-log write_acq=N read_acq=N
-# last, after the head of lockstat's own report and the dirty-log sites.  A measurement: nothing here fails on the
+# last, after the dirty-log sites.  A measurement: nothing here fails on the
 # figures, only on the tool or the workload failing.
 set -u
 . ./lib.sh
 out=/tmp/lssites.$$
 mkdir -p $out
 
-./lockstat -s 12 3600 > $out/tool.txt 2> $out/tool.err &
+./lockstat --json -s 12 3600 > $out/tool.json 2> $out/tool.err &
 tool=$!
-wait_attached $tool $out/tool.txt 'kvm->mmu_lock (source' || exit 1
+wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
 rc=$?
 kill -INT $tool; wait $tool
@@ -21,26 +21,50 @@ trc=$?
 [ $rc = 0 ] || { echo "dirty_log_perf_test failed ($rc)"; tail -20 $out/test.out; exit 1; }
 [ $trc = 0 ] || { echo "lockstat exited $trc"; cat $out/tool.err; exit 1; }
 
-# Sites are "hold acq hold-max contended wait caller" lines under "top MODE
-# call sites by hold time", each followed by "<- frame" lines.
+# One "interval" object (the final one, at Ctrl-C).  Each VM's modes.write and
+# modes.read carry "callsites" (top by hold time when hold times are live),
+# each with "acquired" and its heaviest "stack".  Cut the line at every mode
+# object and every call site, then sum the sites whose stack passes through
+# a dirty-log write-protect path.  "acquired":null means no hold source.
 awk '
-/top write call sites by hold/ { mode = "write"; holds = 1; next }
-/top read call sites by hold/  { mode = "read"; holds = 1; next }
-/call sites by wait/           { mode = ""; next }
-mode != "" && $1 != "<-" && $2 ~ /^[0-9]+$/ { acq = $2; site = $NF; counted = 0 }
-mode != "" && /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/ {
-	if (!counted) {
-		sum[mode] += acq; counted = 1
-		printf "lockstat-sites: %s acq=%d site %s\n", mode, acq, site
+/"type":"interval"/ {
+	line = $0
+	gsub(/"write":\{"acquired"/, "\nMODE write\n\"acquired\"", line)
+	gsub(/"read":\{"acquired"/, "\nMODE read\n\"acquired\"", line)
+	gsub(/\{"caller"/, "\nSITE\n\"caller\"", line)
+	n = split(line, part, "\n")
+	for (i = 1; i <= n; i++) {
+		if (part[i] == "MODE write" || part[i] == "MODE read") {
+			mode = substr(part[i], 6)
+			if (part[i + 1] ~ /^"acquired":null/)
+				nohold = 1
+			continue
+		}
+		if (part[i] != "SITE" || i == n)
+			continue
+		site = part[i + 1]
+		if (site !~ /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/)
+			continue
+		if (!match(site, /"acquired":[0-9]+/))
+			continue
+		acq = substr(site, RSTART + 11, RLENGTH - 11) + 0
+		match(site, /"caller":"[^"]*"/)
+		caller = substr(site, RSTART + 10, RLENGTH - 11)
+		sum[mode] += acq
+		printf "lockstat-sites: %s acq=%d site %s\n", mode, acq, caller
 	}
+	intervals++
 }
 END {
-	if (!holds)
+	if (!intervals)
+		print "lockstat-sites: lockstat printed no interval"
+	else if (nohold)
 		print "lockstat-sites: no acquisition counts (lockstat reports contention only here)"
 	else
 		printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n", sum["write"], sum["read"]
 }
-' $out/tool.txt > $out/sum
+' $out/tool.json > $out/sum
 # The guest keeps a test's last lines: the summary goes last.
-sed 's/^/  | /' $out/tool.txt | head -40
+head -c 1500 $out/tool.json | sed 's/^/  | /'
+echo
 cat $out/sum
