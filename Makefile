@@ -90,7 +90,7 @@ demo: initramfs
 
 soak: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
-		--plan soak --modes $(MODES) --timeout 3600 --logdir $(BUILD)/soak \
+		--plan soak --modes $(MODES) --timeout 1800 --logdir $(BUILD)/soak \
 		--append fastpf.rerun=0
 
 BENCH_REPS ?= 5
