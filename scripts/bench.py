@@ -88,6 +88,7 @@ def main():
 
     kernels = {"baseline": args.baseline, "patched": args.patched}
     samples = {}  # (mode, metric, kernel) -> [values]
+    by_rep = {}   # (mode, metric, kernel, rep) -> value
     failures = []
     for mode in args.modes.split(","):
         for rep in range(args.reps):
@@ -123,6 +124,7 @@ def main():
                     v = extract(r["text"], test, regex, how)
                     if v is not None:
                         samples.setdefault((mode, metric, name), []).append(v)
+                        by_rep[(mode, metric, name, rep)] = v
 
     rows = []
     for mode in args.modes.split(","):
@@ -132,6 +134,13 @@ def main():
             if not b or not p:
                 continue
             mb, mp = statistics.median(b), statistics.median(p)
+            # The two boots of one rep run back to back: their ratio cancels
+            # the emulator's drift over the run.
+            paired = [by_rep[(mode, metric, "patched", i)] /
+                      by_rep[(mode, metric, "baseline", i)]
+                      for i in range(args.reps)
+                      if (mode, metric, "patched", i) in by_rep
+                      and by_rep.get((mode, metric, "baseline", i))]
             rows.append({
                 "mode": mode, "metric": metric, "n_baseline": len(b), "n_patched": len(p),
                 "baseline_median": mb, "patched_median": mp,
@@ -142,18 +151,24 @@ def main():
                 "ratio_lo": min(p) / max(b) if max(b) else None,
                 "ratio_hi": max(p) / min(b) if min(b) else None,
                 "baseline": b, "patched": p,
+                "paired": paired,
+                "paired_median": statistics.median(paired) if paired else None,
             })
 
     print()
     print("Absolute times under QEMU TCG are not hardware figures; only the ratios carry.")
-    print(f"{'mode':<11} {'metric':<22} {'baseline':>10} {'patched':>10} {'ratio':>7}  spread")
+    print(f"{'mode':<11} {'metric':<22} {'baseline':>10} {'patched':>10} {'ratio':>7}  "
+          f"spread (extremes)  paired: median [min, max] of the per-rep ratios")
     for r in rows:
         if r["metric"] in COUNTS:
             continue
         print(f"{r['mode']:<11} {r['metric']:<22} {r['baseline_median']:>10.4f} "
               f"{r['patched_median']:>10.4f} {fmt_ratio(r['ratio']):>7}  "
               f"[{fmt_ratio(r['ratio_lo'])}, {fmt_ratio(r['ratio_hi'])}]  "
-              f"n={r['n_baseline']}/{r['n_patched']}")
+              f"n={r['n_baseline']}/{r['n_patched']}  paired: "
+              f"{fmt_ratio(r['paired_median'])} "
+              f"[{fmt_ratio(min(r['paired'], default=None))}, "
+              f"{fmt_ratio(max(r['paired'], default=None))}] n={len(r['paired'])}")
     counts = [r for r in rows if r["metric"] in COUNTS]
     if counts:
         print("\nmmu_lock acquisitions by the dirty-log ioctls (lockstat, one "
