@@ -25,6 +25,8 @@ BZIMAGE   := $(KDEBUG)/arch/x86/boot/bzImage
 BZIMAGE_BASE := $(KBASE)/arch/x86/boot/bzImage
 VMTEST_TIMEOUT ?= 1500
 MODES     ?= tdp,legacy-tdp,shadow
+# make soak ACCEL=tcg,thread=single: one host thread for all vCPUs
+ACCEL     ?= tcg,thread=multi
 LOCK      := flock $(BUILD)/.build.lock
 
 ifeq ($(V),1)
@@ -91,7 +93,7 @@ demo: initramfs
 soak: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan soak --modes $(MODES) --timeout 1800 --logdir $(BUILD)/soak \
-		--append fastpf.rerun=0
+		--append fastpf.rerun=0 --accel $(ACCEL)
 
 BENCH_REPS ?= 5
 bench: initramfs kernel-baseline

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+ACCEL = "tcg,thread=multi"
+
 MODES = {
     "tdp": "kvm_amd.npt=1 kvm.tdp_mmu=1",
     "legacy-tdp": "kvm_amd.npt=1 kvm.tdp_mmu=0",
@@ -97,7 +99,7 @@ def boot_once(args, mode):
         MODES[mode], f"fastpf.plan={args.plan}", f"fastpf.mode={mode}",
         args.append,
     ]).strip()
-    cmd = [args.qemu, "-accel", "tcg,thread=multi", "-cpu", "max",
+    cmd = [args.qemu, "-accel", getattr(args, "accel", ACCEL), "-cpu", "max",
            "-smp", str(args.smp), "-m", args.mem, "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", append]
@@ -200,6 +202,10 @@ def main():
     ap.add_argument("--logdir", default="build/vmtest")
     ap.add_argument("--append", default="", help="extra kernel parameters")
     ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--accel", default=ACCEL,
+                    help="QEMU -accel; tcg,thread=single runs all vCPUs on "
+                         "one host thread, to tell multi-threaded TCG's "
+                         "failures from the kernel's")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--mem", default="4G",
                     help="4G keeps max_pfn 64-aligned: page_idle returns 0 bytes for the partial last chunk below an unaligned max_pfn")
