@@ -87,7 +87,6 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     kernels = {"baseline": args.baseline, "patched": args.patched}
-    samples = {}  # (mode, metric, kernel) -> [values]
     by_rep = {}   # (mode, metric, kernel, rep) -> value
     failures = []
     for mode in args.modes.split(","):
@@ -96,7 +95,8 @@ def main():
                 ns = argparse.Namespace(
                     kernel=kernels[name], initrd=args.initrd, plan="bench",
                     timeout=args.timeout, logdir=os.path.join(args.out, name),
-                    append="", qemu="qemu-system-x86_64", smp=2, mem="4G")
+                    append="", qemu="qemu-system-x86_64", accel=vmtest.ACCEL,
+                    smp=2, mem="4G")
                 os.makedirs(ns.logdir, exist_ok=True)
                 kept = os.path.join(ns.logdir, f"{mode}.{rep}.console.log")
                 if args.from_logs:
@@ -123,14 +123,14 @@ def main():
                         continue
                     v = extract(r["text"], test, regex, how)
                     if v is not None:
-                        samples.setdefault((mode, metric, name), []).append(v)
                         by_rep[(mode, metric, name, rep)] = v
 
     rows = []
     for mode in args.modes.split(","):
         for metric in METRICS:
-            b = samples.get((mode, metric, "baseline"), [])
-            p = samples.get((mode, metric, "patched"), [])
+            b, p = ([by_rep[(mode, metric, name, i)] for i in range(args.reps)
+                     if (mode, metric, name, i) in by_rep]
+                    for name in ("baseline", "patched"))
             if not b or not p:
                 continue
             mb, mp = statistics.median(b), statistics.median(p)

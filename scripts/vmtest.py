@@ -99,7 +99,7 @@ def boot_once(args, mode):
         MODES[mode], f"fastpf.plan={args.plan}", f"fastpf.mode={mode}",
         args.append,
     ]).strip()
-    cmd = [args.qemu, "-accel", getattr(args, "accel", ACCEL), "-cpu", "max",
+    cmd = [args.qemu, "-accel", args.accel, "-cpu", "max",
            "-smp", str(args.smp), "-m", args.mem, "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", append]
