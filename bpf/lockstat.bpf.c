@@ -18,7 +18,10 @@
  *   fexit  _raw_*_trylock           successful trylocks;
  *   fentry _raw_{read,write}_unlock ends the hold.
  * A hold runs from lock() entry, or from the end of its wait if it had to
- * wait, to unlock(): the points /proc/lock_stat uses.
+ * wait, to unlock(): the points /proc/lock_stat uses.  lock_stat's clock
+ * starts after lock() disabled preemption; the entry program runs before,
+ * so a thread switched out in between would count its time off the CPU as
+ * holding.  Its hold starts at the exit of lock() instead.
  *
  * Waits:
  *   raw        lock:contention_begin/end (the queued rwlock slow path);
@@ -189,6 +192,14 @@ static __always_inline struct ls_mode_stats *vm_stats(__u32 slot, __u32 mode)
 static __always_inline __u32 cur_tid(void)
 {
 	return (__u32)bpf_get_current_pid_tgid();
+}
+
+/* voluntary + involuntary context switches of the current thread */
+static __always_inline __u64 cur_switches(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
 }
 
 /* ------------------------------------------------------------------ */
@@ -410,6 +421,7 @@ static __always_inline void on_entry(__u64 lock, __u32 mode, __u32 tid)
 	h->wait_end = 0;
 	h->wait = 0;
 	h->mode = mode;
+	h->entry_nsw = cur_switches();
 	h->entry = bpf_ktime_get_ns();
 }
 
@@ -467,6 +479,10 @@ static __always_inline void on_acquired(void *ctx, __u64 lock, __u32 mode,
 	h->contended = h->wait_end != 0;
 	if (h->wait_end) {
 		start = h->wait_end;
+	} else if (h->entry && h->entry_nsw != cur_switches()) {
+		/* off the CPU before preempt_disable(): not a hold */
+		start = now;
+		drop(LS_DROP_ENTRY_PREEMPTED);
 	} else if (h->entry) {
 		start = h->entry;
 	} else {

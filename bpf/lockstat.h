@@ -45,6 +45,8 @@ enum ls_drop {
 				 * release, or a recursive read)         */
 	LS_DROP_NO_START,	/* release without a recorded acquisition   */
 	LS_DROP_NO_ENTRY,	/* lock() entry missed: hold starts at its exit */
+	LS_DROP_ENTRY_PREEMPTED,/* switched out between lock() entry and the
+				 * acquisition: hold starts at lock() exit */
 	LS_DROP_STACK,		/* bpf_get_stack() failed                    */
 	LS_DROP_STACK_FULL,	/* stack text map full: frames unknown       */
 	LS_DROP_SITE_FULL,	/* call-site map full                        */
@@ -125,6 +127,7 @@ struct ls_hold_key {
 struct ls_hold {
 	__u64 entry;		/* lock() entered (end of the entry program);
 				 * 0 once consumed                         */
+	__u64 entry_nsw;	/* the thread's context switches at entry  */
 	__u64 start;		/* hold start; 0 = not held                */
 	__u64 wait_end;		/* the current acquisition's wait ended    */
 	__u64 wait;		/* ... after this many ns                  */
