@@ -8,7 +8,7 @@
 #   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT)
 #   make kernel-baseline   the same configuration without the series
 #   make soak / make bench / make overhead / make race   long runs, not part of check
-#   make bisect-build   every patch of the series builds KVM on its own
+#   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
 #   make negative   the checks that must fail do fail
 #
 # V=1 shows the commands.
@@ -113,7 +113,7 @@ race: initramfs
 
 # Every patch of the series builds KVM on its own.
 bisect-build: kernel
-	$(Q)$(LOCK) scripts/bisect-build.sh $(TREE) $(KDEBUG)
+	$(Q)$(LOCK) scripts/bisect-build.sh $(TREE) $(KDEBUG) $(BUILD)/kernel-i386-kvm
 
 negative: initramfs
 	$(Q)scripts/negative-checks.sh
