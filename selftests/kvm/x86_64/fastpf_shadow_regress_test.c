@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fastpf_shadow_regress_test: fast_page_fault() on shadow paging must not
+ * act on an SPTE whose translation the guest has changed behind KVM's back.
+ *
+ * Under shadow paging (npt=0/ept=0) the host writes the guest PDE of a 2M
+ * guest page G directly in guest memory, as a DMA write would: the write is
+ * not trapped, so the shadow entries built from the old PDE stay stale.  The
+ * next guest write to G takes a write-protect fault whose guest walk returns
+ * the new gfn (fault->gfn), while the SPTE found by the lockless shadow walk
+ * still maps the old one.  Invariants checked:
+ *
+ *  pde_remap, pde_remap_invlpg:
+ *    The PDE maps G to A, in a slot with dirty logging on from the start,
+ *    so KVM maps G with a direct child shadow page of 4K SPTEs under the
+ *    indirect PD shadow page.  The guest writes V1 to G+k; KVM_GET_DIRTY_LOG
+ *    reports A+k and write-protects its SPTE (MMU-writable kept).  The host
+ *    points the PDE at X (same slot, same flags); the guest writes V2 to
+ *    G+k, after INVLPG G in the _invlpg variant.  Then:
+ *      - X+k holds V2 and A+k still holds V1: the write goes where the
+ *        guest page tables say, not through the stale SPTE of A+k;
+ *      - X+k is set in the dirty log.
+ *    A fast path that makes the stale SPTE writable because its shadow page
+ *    is direct puts V2 in A+k and logs X+k: A+k changes without being
+ *    logged.
+ *
+ *  pde_noslot_huge:
+ *    The slot is THP backed, the PDE maps G to A, and a guest write to G
+ *    before dirty logging is enabled makes KVM map G with a 2M SPTE.
+ *    Enabling dirty logging write-protects it (MMU-writable kept).  The host
+ *    points the PDE at N, a 2M-aligned gpa with no memslot; the guest does
+ *    INVLPG G and writes to G+k.  The write must exit to userspace as
+ *    KVM_EXIT_MMIO at N+k.  The fault has fault->slot == NULL; a fast path
+ *    that looks at the slot's dirty-log flags because the stale SPTE is
+ *    huge dereferences NULL (host oops).  Without THP the SPTE is 4K and
+ *    the stale-SPTE write of pde_remap happens instead: no MMIO exit, the
+ *    write lands in A+k.
+ *
+ * With TDP (npt=1/ept=1, either MMU) the guest page tables are not shadowed
+ * and every sub-test passes trivially.  pde_remap (no INVLPG) then relies on
+ * the TLB flush done by KVM_GET_DIRTY_LOG to drop the guest's cached
+ * translation of G, which KVM does whenever it write-protects a page.
+ *
+ * pde_noslot_huge runs last, as it oopses a host without the fix.
+ * -t NAME runs one sub-test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bitmap.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+#define TEST_SLOT	1
+#define HPAGE		(2ul << 20)
+#define TEST_GPA	(4ul << 30)		/* 1G aligned, above slot 0 */
+#define TEST_HPAGES	3
+#define TEST_SIZE	(TEST_HPAGES * HPAGE)
+#define TEST_NPAGES	(TEST_SIZE / 4096)
+#define TEST_GVA	(3ul << 30)		/* 1G aligned: a PD page of its own */
+
+#define GPA_A		(TEST_GPA)		/* PDE target before the remap */
+#define GPA_X		(TEST_GPA + 2 * HPAGE)	/* PDE target after, same slot */
+#define GPA_NOSLOT	(TEST_GPA + TEST_SIZE)	/* first 2M gpa after the slot */
+#define OFF		(5 * 4096ul + 0x88)	/* k: 5 pages into G, qword aligned */
+
+#define V1		0x1111aaaa00000001ul
+#define V2		0x2222bbbb00000002ul
+#define X_INIT		0x5a5a5a5a5a5a5a5aul	/* host-written before the run */
+
+static inline void guest_invlpg(uint64_t gva)
+{
+	asm volatile("invlpg (%0)" :: "r"(gva) : "memory");
+}
+
+/*
+ * Write @v1 to @addr, stop (the host rewrites the PDE of @gva), optionally
+ * INVLPG @gva, write @v2 to @addr.  Plain movs: the noslot case is emulated.
+ */
+static void guest_code(uint64_t gva, uint64_t addr, uint64_t v1, uint64_t v2,
+		       uint64_t invlpg)
+{
+	WRITE_ONCE(*(uint64_t *)addr, v1);
+	GUEST_SYNC(1);
+	if (invlpg)
+		guest_invlpg(gva);
+	WRITE_ONCE(*(uint64_t *)addr, v2);
+	GUEST_DONE();
+}
+
+static char read_param(const char *path)
+{
+	char c = '?';
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = '?';
+		fclose(f);
+	}
+	return c;
+}
+
+static void print_mmu_mode(void)
+{
+	char npt = read_param("/sys/module/kvm_amd/parameters/npt");
+	char ept = read_param("/sys/module/kvm_intel/parameters/ept");
+	char tdp_mmu = read_param("/sys/module/kvm/parameters/tdp_mmu");
+	char tdp = npt != '?' ? npt : ept;
+
+	ksft_print_msg("MMU: kvm_amd.npt=%c kvm_intel.ept=%c kvm.tdp_mmu=%c: %s\n",
+		       npt, ept, tdp_mmu,
+		       tdp == 'N' ? "shadow paging, the guest page tables are shadowed" :
+		       tdp == 'Y' ? "TDP, guest page tables not shadowed (passes trivially)" :
+		       "unknown");
+}
+
+static bool thp_usable(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	ksft_print_msg("THP: %s\n", buf[0] ? buf : "not configured");
+	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+static bool logged(const unsigned long *bm, uint64_t gpa)
+{
+	uint64_t n = (gpa - TEST_GPA) / PAGE_SIZE;
+
+	return (bm[n / (8 * sizeof(long))] >> (n % (8 * sizeof(long)))) & 1;
+}
+
+static uint64_t *hva64(struct kvm_vm *vm, uint64_t gpa)
+{
+	return addr_gpa2hva(vm, gpa);
+}
+
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu,
+				enum vm_mem_backing_src_type src, uint32_t flags)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
+	TEST_ASSERT((GPA_NOSLOT + HPAGE - 1) >> vm->page_shift <= vm->max_gfn,
+		    "gpa 0x%lx above the guest MAXPHYADDR", GPA_NOSLOT);
+	vm_userspace_mem_region_add(vm, src, TEST_GPA, TEST_SLOT, TEST_NPAGES,
+				    flags);
+	virt_map_level(vm, TEST_GVA, GPA_A, HPAGE, PG_LEVEL_2M);
+	return vm;
+}
+
+/* Run to GUEST_SYNC(1); anything else is a broken setup. */
+static void run_to_sync(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == 1, "%s: GUEST_SYNC(%lu), expected 1",
+			    name, uc.args[1]);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("%s: expected GUEST_SYNC(1), got exit %s, ucall %lu",
+			  name, exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+	}
+}
+
+/* Point the guest PDE of @gva from @old_gpa to @new_gpa, keeping its flags. */
+static void remap_pde(struct kvm_vm *vm, const char *name, uint64_t gva,
+		      uint64_t old_gpa, uint64_t new_gpa)
+{
+	int level = PG_LEVEL_2M;
+	uint64_t *pde = __vm_get_page_table_entry(vm, gva, &level);
+	uint64_t old = *pde;
+
+	TEST_ASSERT(level == PG_LEVEL_2M && (old & PTE_PRESENT_MASK) &&
+		    (old & PTE_LARGE_MASK) && PTE_GET_PA(old) == old_gpa,
+		    "%s: PDE of gva 0x%lx is 0x%lx, expected a 2M PDE to gpa 0x%lx",
+		    name, gva, old, old_gpa);
+	TEST_ASSERT(!(new_gpa & (HPAGE - 1)) && !(new_gpa & ~PHYSICAL_PAGE_MASK),
+		    "bad 2M gpa 0x%lx", new_gpa);
+	WRITE_ONCE(*pde, (old & ~PHYSICAL_PAGE_MASK) | new_gpa);
+	ksft_print_msg("%s: host rewrote the PDE of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
+		       name, gva, addr_hva2gpa(vm, pde), old, *pde);
+}
+
+static bool test_pde_remap(const char *name, bool invlpg)
+{
+	uint64_t a_k = GPA_A + OFF, x_k = GPA_X + OFF;
+	unsigned long *bm = bitmap_zalloc(TEST_NPAGES);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t a, x, cmd;
+	bool pass = true, la, lx;
+
+	TEST_ASSERT(bm, "ENOMEM");
+	vm = create_vm(&vcpu, VM_MEM_SRC_ANONYMOUS, KVM_MEM_LOG_DIRTY_PAGES);
+	vcpu_args_set(vcpu, 5, TEST_GVA, TEST_GVA + OFF, V1, V2, (uint64_t)invlpg);
+	*hva64(vm, x_k) = X_INIT;
+
+	/* V1 through the PDE to A, then fetch (and write-protect) the log. */
+	run_to_sync(vcpu, name);
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+	a = *hva64(vm, a_k);
+	la = logged(bm, a_k);
+	if (a != V1 || !la) {
+		ksft_print_msg("FAIL %s: after the first guest write of 0x%lx to gva 0x%lx: "
+			       "gpa 0x%lx holds 0x%lx, dirty %d (expected 0x%lx, dirty 1)\n",
+			       name, V1, TEST_GVA + OFF, a_k, a, la, V1);
+		pass = false;
+		goto out;
+	}
+
+	remap_pde(vm, name, TEST_GVA, GPA_A, GPA_X);
+
+	/* V2 through the PDE to X. */
+	vcpu_run(vcpu);
+	cmd = get_ucall(vcpu, &uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	if (cmd != UCALL_DONE) {
+		ksft_print_msg("FAIL %s: expected GUEST_DONE after the second write, got exit %s, ucall %lu\n",
+			       name, exit_reason_str(vcpu->run->exit_reason), cmd);
+		pass = false;
+	}
+
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+	a = *hva64(vm, a_k);
+	x = *hva64(vm, x_k);
+	la = logged(bm, a_k);
+	lx = logged(bm, x_k);
+	ksft_print_msg("%s: after the guest write of 0x%lx to gva 0x%lx%s: "
+		       "gpa 0x%lx (X+k) = 0x%lx dirty %d, gpa 0x%lx (A+k) = 0x%lx dirty %d\n",
+		       name, V2, TEST_GVA + OFF, invlpg ? " (after INVLPG)" : "",
+		       x_k, x, lx, a_k, a, la);
+
+	if (x != V2 || a != V1) {
+		if (x == X_INIT && a == V2)
+			ksft_print_msg("FAIL %s: the guest write of 0x%lx to gva 0x%lx went through the stale SPTE "
+				       "to gpa 0x%lx (A+k, old PDE target) instead of gpa 0x%lx (X+k, guest PDE target)%s\n",
+				       name, V2, TEST_GVA + OFF, a_k, x_k,
+				       la ? "" : "; gpa A+k changed but is not in the dirty log");
+		else
+			ksft_print_msg("FAIL %s: expected gpa 0x%lx (X+k) = 0x%lx and gpa 0x%lx (A+k) = 0x%lx\n",
+				       name, x_k, V2, a_k, V1);
+		pass = false;
+	}
+	if (!lx) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx (X+k) is not in the dirty log\n", name, x_k);
+		pass = false;
+	}
+out:
+	kvm_vm_free(vm);
+	free(bm);
+	return pass;
+}
+
+static bool test_pde_noslot_huge(const char *name)
+{
+	uint64_t a_k = GPA_A + OFF, n_k = GPA_NOSLOT + OFF;
+	bool thp = thp_usable();
+	struct kvm_vcpu *vcpu;
+	struct kvm_run *run;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t a, cmd, huge0, huge1;
+	bool pass = true;
+
+	/* Without THP configured, ANONYMOUS_THP would assert; 4K is still a test. */
+	vm = create_vm(&vcpu, thp_configured() ? VM_MEM_SRC_ANONYMOUS_THP :
+		       VM_MEM_SRC_ANONYMOUS, 0);
+	run = vcpu->run;
+	vcpu_args_set(vcpu, 5, TEST_GVA, TEST_GVA + OFF, V1, V2, 1ul);
+
+	/* V1 through the PDE to A, no dirty logging yet: a 2M SPTE if THP. */
+	huge0 = vm_get_stat(vm, "pages_2m");
+	run_to_sync(vcpu, name);
+	huge1 = vm_get_stat(vm, "pages_2m");
+	a = *hva64(vm, a_k);
+	TEST_ASSERT(a == V1, "%s: gpa 0x%lx holds 0x%lx after the first write, expected 0x%lx",
+		    name, a_k, a, V1);
+	ksft_print_msg("%s: 2M SPTEs (pages_2m) %lu -> %lu after the first write: %s\n",
+		       name, huge0, huge1,
+		       huge1 > huge0 ? "G is mapped huge, testing the NULL-slot huge SPTE case" :
+		       thp ? "no huge SPTE although THP is on (no THP page?), testing the 4K case" :
+		       "THP unavailable, testing the 4K case");
+
+	vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	remap_pde(vm, name, TEST_GVA, GPA_A, GPA_NOSLOT);
+	ksft_print_msg("%s: guest writes 0x%lx to gva 0x%lx, now gpa 0x%lx (no memslot); "
+		       "a kernel without the fix oopses here if G is mapped huge\n",
+		       name, V2, TEST_GVA + OFF, n_k);
+	fflush(stdout);
+
+	vcpu_run(vcpu);
+	if (run->exit_reason != KVM_EXIT_MMIO) {
+		cmd = get_ucall(vcpu, &uc);
+		if (cmd == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		a = *hva64(vm, a_k);
+		ksft_print_msg("FAIL %s: expected a KVM_EXIT_MMIO write of 0x%lx at gpa 0x%lx, got exit %s, "
+			       "ucall %lu; gpa 0x%lx (A+k, old PDE target) holds 0x%lx%s\n",
+			       name, V2, n_k, exit_reason_str(run->exit_reason), cmd,
+			       a_k, a, a == V2 ? ": the write went through the stale SPTE" : "");
+		pass = false;
+		goto out;
+	}
+
+	ksft_print_msg("%s: KVM_EXIT_MMIO phys_addr 0x%llx len %u is_write %u data 0x%lx\n",
+		       name, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write,
+		       *(uint64_t *)run->mmio.data);
+	if (run->mmio.phys_addr != n_k || !run->mmio.is_write || run->mmio.len != 8 ||
+	    memcmp(run->mmio.data, &(uint64_t){ V2 }, 8)) {
+		ksft_print_msg("FAIL %s: expected a KVM_EXIT_MMIO write of 0x%lx, 8 bytes, at gpa 0x%lx\n",
+			       name, V2, n_k);
+		pass = false;
+		goto out;
+	}
+
+	/* The MMIO write completes on re-entry; the guest finishes. */
+	vcpu_run(vcpu);
+	cmd = get_ucall(vcpu, &uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	if (cmd != UCALL_DONE) {
+		ksft_print_msg("FAIL %s: expected GUEST_DONE after the MMIO exit, got exit %s, ucall %lu\n",
+			       name, exit_reason_str(run->exit_reason), cmd);
+		pass = false;
+	}
+	a = *hva64(vm, a_k);
+	if (a != V1) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx (A+k, old PDE target) changed to 0x%lx\n",
+			       name, a_k, a);
+		pass = false;
+	}
+out:
+	kvm_vm_free(vm);
+	return pass;
+}
+
+enum { T_REMAP, T_REMAP_INVLPG, T_NOSLOT_HUGE, NR_TESTS };
+
+static const char * const test_name[NR_TESTS] = {
+	"pde_remap", "pde_remap_invlpg", "pde_noslot_huge",
+};
+
+static bool run_test(int t)
+{
+	switch (t) {
+	case T_REMAP:
+		return test_pde_remap(test_name[t], false);
+	case T_REMAP_INVLPG:
+		return test_pde_remap(test_name[t], true);
+	default:
+		return test_pde_noslot_huge(test_name[t]);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	int opt, t, only = -1;
+
+	while ((opt = getopt(argc, argv, "t:h")) != -1) {
+		switch (opt) {
+		case 't':
+			for (t = 0; t < NR_TESTS; t++)
+				if (!strcmp(optarg, test_name[t]))
+					only = t;
+			TEST_ASSERT(only >= 0, "unknown sub-test '%s'", optarg);
+			break;
+		default:
+			printf("usage: %s [-t pde_remap|pde_remap_invlpg|pde_noslot_huge]\n",
+			       argv[0]);
+			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
+		}
+	}
+
+	ksft_print_header();
+	ksft_set_plan(only < 0 ? NR_TESTS : 1);
+	print_mmu_mode();
+
+	for (t = 0; t < NR_TESTS; t++) {
+		if (only >= 0 && t != only)
+			continue;
+		if (run_test(t))
+			ksft_test_result_pass("%s\n", test_name[t]);
+		else
+			ksft_test_result_fail("%s\n", test_name[t]);
+	}
+	ksft_finished();
+}
