@@ -10,6 +10,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pdir=$top/patches
 pkgver=$(cat "$tree/.linux-source-version")
 cover=$pdir/0000-cover-letter.patch
+# The version on the list; REROLL= for none.
+REROLL=${REROLL-v2}
 
 # Keep the cover letter's subject and body; git format-patch regenerates the
 # shortlog and diffstat.
@@ -27,7 +29,12 @@ if [ "$n" = 0 ]; then
 	echo "patches: the tree has no commits on top of linux-source" >&2
 	exit 1
 fi
-git -C "$tree" format-patch -q --cover-letter --no-signature --zero-commit \
+# The cover letter is from the series' author, not whoever runs this.
+author_name=$(git -C "$tree" log -1 --format=%an HEAD)
+author_email=$(git -C "$tree" log -1 --format=%ae HEAD)
+git -C "$tree" -c user.name="$author_name" -c user.email="$author_email" \
+	format-patch -q --cover-letter --no-signature --zero-commit \
+	--subject-prefix="PATCH${REROLL:+ $REROLL}" \
 	--base=linux-source -o "$tmp" linux-source..HEAD
 # format-patch's base: line names a commit id that exists only locally; name
 # the package instead.
