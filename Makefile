@@ -29,6 +29,7 @@ MODES     ?= tdp,legacy-tdp,shadow
 # nested guest fail on the unpatched kernel too (Documentation/workflow.md).
 SOAK_ACCEL ?= tcg,thread=single
 LOCK      := flock $(BUILD)/.build.lock
+STEP      := scripts/step.sh
 
 ifeq ($(V),1)
 Q :=
@@ -49,16 +50,16 @@ $(BUILD):
 	$(Q)mkdir -p $(BUILD) && touch $(BUILD)/.build.lock
 
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)$(STEP) deps scripts/deps.sh
 
 tree: deps | $(BUILD)
-	$(Q)scripts/mktree.sh $(TREE)
+	$(Q)$(STEP) tree scripts/mktree.sh $(TREE)
 
 patches:
 	$(Q)scripts/export-patches.sh $(TREE)
 
 kernel: tree
-	$(Q)$(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) debug
+	$(Q)$(STEP) kernel $(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) debug
 
 base-tree: tree
 	$(Q)test -d $(BASE_TREE) || { mkdir -p $(BUILD)/base && \
@@ -68,19 +69,19 @@ kernel-baseline: base-tree
 	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(KBASE) baseline
 
 selftests: kernel
-	$(Q)$(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
+	$(Q)$(STEP) selftests $(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
 
 tools: deps | $(BUILD)
-	$(Q)if [ -f tools/Makefile ]; then $(LOCK) $(MAKE) -C tools OUTPUT=$(TOOLS_OUT); fi
+	$(Q)if [ -f tools/Makefile ]; then $(STEP) tools $(LOCK) $(MAKE) -C tools OUTPUT=$(TOOLS_OUT); fi
 
 initramfs: selftests tools
-	$(Q)scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)
+	$(Q)$(STEP) initramfs scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)
 
 check-tools: tools
-	$(Q)if [ -f tools/Makefile ]; then $(MAKE) -C tools OUTPUT=$(TOOLS_OUT) check; fi
+	$(Q)if [ -f tools/Makefile ]; then $(STEP) check-tools $(MAKE) -C tools OUTPUT=$(TOOLS_OUT) check; fi
 
 check-vm: initramfs
-	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
+	$(Q)$(STEP) check-vm python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan check --modes $(MODES) --timeout $(VMTEST_TIMEOUT) \
 		--logdir $(BUILD)/vmtest
 

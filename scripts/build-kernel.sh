@@ -21,7 +21,9 @@ export CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=kvm KBUILD_BUILD_HOST=fastpf
 export PATH=/usr/lib/ccache:$PATH
-mk=(make -C "$src" O="$out" -j"$(nproc)" ${V:+V=$V})
+# Quiet unless V=1: errors and warnings still reach stderr.
+mk=(make -C "$src" O="$out" -j"$(nproc)")
+if [ "${V:-}" = 1 ]; then mk+=(V=1); else mk+=(-s); fi
 
 # An in-tree build (e.g. a plain `make headers_install` in the tree) leaves
 # files that stop every O= build; clean them away.

@@ -42,8 +42,19 @@ if [ ${#progs[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$out"
-make -C "$kvmdir" -j"$(nproc)" ${V:+V=$V} OUTPUT="$out" \
-	KHDR_INCLUDES="-isystem $kbuild/usr/include" \
-	LINUX_HDR_PATH="$kbuild/usr/include/" \
-	EXTRA_LDFLAGS=-static USERLDFLAGS=-static LDLIBS+=" -ldl"
+mk=(make -C "$kvmdir" -j"$(nproc)" OUTPUT="$out"
+	KHDR_INCLUDES="-isystem $kbuild/usr/include"
+	LINUX_HDR_PATH="$kbuild/usr/include/"
+	EXTRA_LDFLAGS=-static USERLDFLAGS=-static LDLIBS+=" -ldl")
+# The selftests' Makefile prints every gcc command: keep that in a log
+# unless V=1, and show its end if the build fails.
+if [ "${V:-}" = 1 ]; then
+	"${mk[@]}" V=1
+elif ! "${mk[@]}" > "$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	echo "selftests: build FAILED, full log: $out/build.log" >&2
+	exit 1
+else
+	grep -i 'warning:' "$out/build.log" >&2 || true
+fi
 echo "selftests: $out"

@@ -23,5 +23,12 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+log=$(mktemp /tmp/deps.XXXXXX.log)
+# apt prints a line per package set up: keep it in a log unless V=1.
+if [ "${V:-}" = 1 ]; then
+	apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"
+elif ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	echo "deps: apt-get FAILED, full log: $log" >&2
+	exit 1
+fi
