@@ -5,7 +5,8 @@
 #   make check    the tests: build everything, run the plan in three MMU modes
 #   make tree     build/linux = linux-source-6.12 + patches/ (git am)
 #   make patches  export build/linux's commits back into patches/
-#   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT)
+#   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT);
+#                 FLAVOUR=kcsan or FLAVOUR=kasan adds a race detector
 #   make kernel-baseline   the same configuration without the series
 #   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
@@ -16,7 +17,10 @@
 BUILD     ?= $(CURDIR)/build
 TREE      := $(BUILD)/linux
 BASE_TREE := $(BUILD)/base/linux
-KDEBUG    := $(BUILD)/kernel-debug
+# FLAVOUR=kcsan or kasan: the debug configuration plus a race detector, in
+# build/kernel-$(FLAVOUR); kernel, selftests, soak, check use it.
+FLAVOUR   ?= debug
+KDEBUG    := $(BUILD)/kernel-$(FLAVOUR)
 KBASE     := $(BUILD)/base/kernel-baseline
 SELFTESTS := $(BUILD)/selftests/kvm
 TOOLS_OUT := $(BUILD)/tools
@@ -28,6 +32,8 @@ MODES     ?= tdp,legacy-tdp,shadow
 # The soak runs all vCPUs on one host thread: multi-threaded TCG makes the
 # nested guest fail on the unpatched kernel too (Documentation/workflow.md).
 SOAK_ACCEL ?= tcg,thread=single
+# soak: 19 min per MMU mode; soak-short: 10 min per MMU mode.
+SOAK_PLAN ?= soak
 LOCK      := flock $(BUILD)/.build.lock
 STEP      := scripts/step.sh
 
@@ -59,7 +65,7 @@ patches:
 	$(Q)scripts/export-patches.sh $(TREE)
 
 kernel: tree
-	$(Q)$(STEP) kernel $(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) debug
+	$(Q)$(STEP) kernel $(LOCK) scripts/build-kernel.sh $(TREE) $(KDEBUG) $(FLAVOUR)
 
 base-tree: tree
 	$(Q)test -d $(BASE_TREE) || { mkdir -p $(BUILD)/base && \
@@ -94,7 +100,8 @@ demo: initramfs
 
 soak: initramfs
 	$(Q)python3 scripts/vmtest.py --kernel $(BZIMAGE) --initrd $(INITRD) \
-		--plan soak --modes $(MODES) --timeout 1800 --logdir $(BUILD)/soak \
+		--plan $(SOAK_PLAN) --modes $(MODES) --timeout 1800 \
+		--logdir $(BUILD)/soak-$(FLAVOUR) \
 		--append fastpf.rerun=0 --accel $(SOAK_ACCEL)
 
 BENCH_REPS ?= 5

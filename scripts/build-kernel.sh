@@ -1,9 +1,12 @@
 #!/bin/bash
 # Build a bzImage from defconfig + the committed fragments, with ccache.
 #
-# usage: build-kernel.sh SRC OUT FLAVOUR   (FLAVOUR: debug | baseline | release)
+# usage: build-kernel.sh SRC OUT FLAVOUR
 #   debug    : patched tree, kvm.config + debug.config (what the tests run)
 #   baseline : unpatched tree, same configuration, for side-by-side runs
+#   kcsan    : debug + kcsan.config (data races)
+#   kasan    : debug + kasan.config (KASAN and KFENCE)
+#   release  : kvm.config only
 set -euo pipefail
 
 src=$(realpath "$1") out=$(realpath -m "$2") flavour=$3
@@ -11,11 +14,17 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 frags=("$top/config/kvm.config")
 case "$flavour" in
 debug | baseline) frags+=("$top/config/debug.config") ;;
+kcsan | kasan) frags+=("$top/config/debug.config" "$top/config/$flavour.config") ;;
 release) ;;
 *) echo "build-kernel: unknown flavour $flavour" >&2; exit 2 ;;
 esac
 
 mkdir -p "$out"
+# Instrumented flavours compile every object differently: their own cache,
+# so that they do not evict the debug flavour's.
+case "$flavour" in kcsan | kasan)
+	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}-$flavour ;;
+esac
 export CCACHE_BASEDIR=$(dirname "$src")
 export CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
