@@ -36,9 +36,42 @@
  *    the stale-SPTE write of pde_remap happens instead: no MMIO exit, the
  *    write lands in A+k.
  *
+ *  alias_remap:
+ *    Slot TEST_SLOT at A and slot ALIAS_SLOT at B alias one host mapping
+ *    (same userspace_addr), both 2M with dirty logging on from the start.
+ *    Here G is a 4K gva page, mapped by a 4K guest PTE to A+p, p the page
+ *    of k; the guest accesses G at k's offset in its page (gpa A+k).  The
+ *    guest writes V1; KVM_GET_DIRTY_LOG of slot A reports A+k and
+ *    write-protects its SPTE (MMU-writable kept).  The host points the PTE
+ *    at B+p (same host page, other slot) and the guest writes V2 at the
+ *    same gva, without INVLPG.
+ *    The write-protect fault's guest walk gives B+k while the SPTE found by
+ *    address still records A+k and maps the same pfn: the fast path must
+ *    see the gfn change (gfn_changed) and leave the fault to the slow path.
+ *    Then:
+ *      - the shared host page holds V2 at k;
+ *      - B+k is set in slot B's dirty log: the write went through the
+ *        guest's translation to B+k.
+ *    Whether slot A logged A+k in that round is reported, not checked
+ *    (the slow path logs only B+k, fast_pf_fix_spte() would log both).
+ *    The shared page cannot show a misdirected write: both gfns have the
+ *    same pfn.
+ *
+ *  read_then_write:
+ *    A dirty-logged 2M slot, a 4K guest PTE of G to A+p whose Accessed
+ *    and Dirty bits the host sets before the guest runs; the log is
+ *    fetched once to start clean.  The guest reads A+k through G: with the
+ *    gPTE already dirty the shadow MMU may install a writable SPTE for the
+ *    read fault, and must then log A+k.  The log is fetched (round 1), the
+ *    guest writes V3 there, the log is fetched (round 2).  A+k must be in
+ *    round 1 or round 2, and hold V3: a writable SPTE installed without
+ *    logging lets the write through unseen, and round 1 does not
+ *    write-protect a page it did not report.
+ *
  * With TDP (npt=1/ept=1, either MMU) the guest page tables are not shadowed
- * and every sub-test passes trivially.  pde_remap (no INVLPG) then relies on
- * the TLB flush done by KVM_GET_DIRTY_LOG to drop the guest's cached
+ * and every sub-test passes trivially; alias_remap and read_then_write then
+ * check plain dirty logging.  pde_remap and alias_remap (no INVLPG) then
+ * rely on the TLB flush done by KVM_GET_DIRTY_LOG to drop the guest's cached
  * translation of G, which KVM does whenever it write-protects a page.
  *
  * pde_noslot_huge runs last, as it oopses a host without the fix.
@@ -69,8 +102,17 @@
 #define GPA_NOSLOT	(TEST_GPA + TEST_SIZE)	/* first 2M gpa after the slot */
 #define OFF		(5 * 4096ul + 0x88)	/* k: 5 pages into G, qword aligned */
 
+#define K_PAGE		(OFF & ~0xffful)	/* p: the page of k */
+#define K_IN_PAGE	(OFF & 0xffful)
+
+/* alias_remap, read_then_write: slot TEST_SLOT is 2M, G is mapped 4K. */
+#define SLOT4K_NPAGES	(HPAGE / 4096)
+#define ALIAS_SLOT	2
+#define GPA_B		(TEST_GPA + (1ul << 30))	/* slot ALIAS_SLOT */
+
 #define V1		0x1111aaaa00000001ul
 #define V2		0x2222bbbb00000002ul
+#define V3		0x3333cccc00000003ul
 #define X_INIT		0x5a5a5a5a5a5a5a5aul	/* host-written before the run */
 
 static inline void guest_invlpg(uint64_t gva)
@@ -90,6 +132,17 @@ static void guest_code(uint64_t gva, uint64_t addr, uint64_t v1, uint64_t v2,
 	if (invlpg)
 		guest_invlpg(gva);
 	WRITE_ONCE(*(uint64_t *)addr, v2);
+	GUEST_DONE();
+}
+
+/* Read @addr (passed back in GUEST_SYNC(1)), stop, write @v3 to @addr, stop. */
+static void guest_read_then_write(uint64_t addr, uint64_t v3)
+{
+	uint64_t v = READ_ONCE(*(uint64_t *)addr);
+
+	GUEST_SYNC_ARGS(1, v, 0, 0, 0);
+	WRITE_ONCE(*(uint64_t *)addr, v3);
+	GUEST_SYNC(2);
 	GUEST_DONE();
 }
 
@@ -135,11 +188,17 @@ static bool thp_usable(void)
 	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
 }
 
-static bool logged(const unsigned long *bm, uint64_t gpa)
+/* Is @gpa set in @bm, the dirty bitmap of the slot that starts at @base? */
+static bool logged_in(const unsigned long *bm, uint64_t base, uint64_t gpa)
 {
-	uint64_t n = (gpa - TEST_GPA) / PAGE_SIZE;
+	uint64_t n = (gpa - base) / PAGE_SIZE;
 
 	return (bm[n / (8 * sizeof(long))] >> (n % (8 * sizeof(long)))) & 1;
+}
+
+static bool logged(const unsigned long *bm, uint64_t gpa)
+{
+	return logged_in(bm, TEST_GPA, gpa);
 }
 
 static uint64_t *hva64(struct kvm_vm *vm, uint64_t gpa)
@@ -160,23 +219,96 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu,
 	return vm;
 }
 
-/* Run to GUEST_SYNC(1); anything else is a broken setup. */
-static void run_to_sync(struct kvm_vcpu *vcpu, const char *name)
+/*
+ * A VM running @guest_fn with the 2M slot TEST_SLOT at TEST_GPA, dirty
+ * logged from the start, and the 4K page @gva mapped to @gpa.  @max_gpa
+ * is the highest gpa the sub-test uses.
+ */
+static struct kvm_vm *create_vm_4k(struct kvm_vcpu **vcpu, void *guest_fn,
+				   uint64_t gva, uint64_t gpa, uint64_t max_gpa)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_fn);
+
+	TEST_ASSERT(max_gpa >> vm->page_shift <= vm->max_gfn,
+		    "gpa 0x%lx above the guest MAXPHYADDR", max_gpa);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
+				    SLOT4K_NPAGES, KVM_MEM_LOG_DIRTY_PAGES);
+	virt_pg_map(vm, gva, gpa);
+	return vm;
+}
+
+/* Run to GUEST_SYNC(@stage), its ucall in *@out; anything else is a broken setup. */
+static void run_to_stage(struct kvm_vcpu *vcpu, const char *name, uint64_t stage,
+			 struct ucall *out)
 {
 	struct ucall uc;
 
 	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == 1, "%s: GUEST_SYNC(%lu), expected 1",
-			    name, uc.args[1]);
+		TEST_ASSERT(uc.args[1] == stage, "%s: GUEST_SYNC(%lu), expected %lu",
+			    name, uc.args[1], stage);
+		if (out)
+			*out = uc;
 		return;
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 	default:
-		TEST_FAIL("%s: expected GUEST_SYNC(1), got exit %s, ucall %lu",
-			  name, exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+		TEST_FAIL("%s: expected GUEST_SYNC(%lu), got exit %s, ucall %lu",
+			  name, stage, exit_reason_str(vcpu->run->exit_reason), uc.cmd);
 	}
+}
+
+/* Run to GUEST_SYNC(1); anything else is a broken setup. */
+static void run_to_sync(struct kvm_vcpu *vcpu, const char *name)
+{
+	run_to_stage(vcpu, name, 1, NULL);
+}
+
+/* Run to GUEST_DONE; false (reported) on anything else. */
+static bool run_to_done(struct kvm_vcpu *vcpu, const char *name, const char *after)
+{
+	struct ucall uc;
+	uint64_t cmd;
+
+	vcpu_run(vcpu);
+	cmd = get_ucall(vcpu, &uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	if (cmd != UCALL_DONE) {
+		ksft_print_msg("FAIL %s: expected GUEST_DONE %s, got exit %s, ucall %lu\n",
+			       name, after, exit_reason_str(vcpu->run->exit_reason), cmd);
+		return false;
+	}
+	return true;
+}
+
+/* The 4K guest PTE of @gva, which must map @gpa. */
+static uint64_t *get_pte_4k(struct kvm_vm *vm, const char *name, uint64_t gva,
+			    uint64_t gpa)
+{
+	int level = PG_LEVEL_4K;
+	uint64_t *pte = __vm_get_page_table_entry(vm, gva, &level);
+
+	TEST_ASSERT(level == PG_LEVEL_4K && (*pte & PTE_PRESENT_MASK) &&
+		    PTE_GET_PA(*pte) == gpa,
+		    "%s: PTE of gva 0x%lx is 0x%lx, expected a 4K PTE to gpa 0x%lx",
+		    name, gva, *pte, gpa);
+	return pte;
+}
+
+/* Point the 4K guest PTE of @gva from @old_gpa to @new_gpa, keeping its flags. */
+static void remap_pte(struct kvm_vm *vm, const char *name, uint64_t gva,
+		      uint64_t old_gpa, uint64_t new_gpa)
+{
+	uint64_t *pte = get_pte_4k(vm, name, gva, old_gpa);
+	uint64_t old = *pte;
+
+	TEST_ASSERT(!(new_gpa & (PAGE_SIZE - 1)) && !(new_gpa & ~PHYSICAL_PAGE_MASK),
+		    "bad 4K gpa 0x%lx", new_gpa);
+	WRITE_ONCE(*pte, (old & ~PHYSICAL_PAGE_MASK) | new_gpa);
+	ksft_print_msg("%s: host rewrote the PTE of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
+		       name, gva, addr_hva2gpa(vm, pte), old, *pte);
 }
 
 /* Point the guest PDE of @gva from @old_gpa to @new_gpa, keeping its flags. */
@@ -270,6 +402,153 @@ out:
 	return pass;
 }
 
+static bool test_alias_remap(const char *name)
+{
+	uint64_t a_p = TEST_GPA + K_PAGE, b_p = GPA_B + K_PAGE;
+	uint64_t a_k = TEST_GPA + OFF, b_k = GPA_B + OFF;
+	uint64_t gva_k = TEST_GVA + K_IN_PAGE;
+	unsigned long *bma = bitmap_zalloc(SLOT4K_NPAGES);
+	unsigned long *bmb = bitmap_zalloc(SLOT4K_NPAGES);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	uint64_t *shared, v;
+	bool pass = true, la, lb;
+
+	TEST_ASSERT(bma && bmb, "ENOMEM");
+	vm = create_vm_4k(&vcpu, guest_code, TEST_GVA, a_p, GPA_B + HPAGE - 1);
+	/* Slot B: the host memory of slot A at another gpa, also dirty logged. */
+	vm_set_user_memory_region(vm, ALIAS_SLOT, KVM_MEM_LOG_DIRTY_PAGES, GPA_B,
+				  HPAGE, addr_gpa2hva(vm, TEST_GPA));
+	ksft_print_msg("%s: slot %d at gpa 0x%lx and slot %d at gpa 0x%lx alias one host mapping\n",
+		       name, TEST_SLOT, TEST_GPA, ALIAS_SLOT, GPA_B);
+	vcpu_args_set(vcpu, 5, TEST_GVA, gva_k, V1, V2, 0ul);
+	shared = hva64(vm, a_k);	/* the host qword of both A+k and B+k */
+	*shared = X_INIT;
+
+	/* V1 through the PTE to A+p, then fetch (and write-protect) the logs. */
+	run_to_sync(vcpu, name);
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bma);
+	kvm_vm_get_dirty_log(vm, ALIAS_SLOT, bmb);
+	v = *shared;
+	la = logged_in(bma, TEST_GPA, a_k);
+	lb = logged_in(bmb, GPA_B, b_k);
+	if (v != V1 || !la) {
+		ksft_print_msg("FAIL %s: after the first guest write of 0x%lx to gva 0x%lx: "
+			       "gpa 0x%lx holds 0x%lx, dirty %d in slot %d (expected 0x%lx, dirty 1)\n",
+			       name, V1, gva_k, a_k, v, la, TEST_SLOT, V1);
+		pass = false;
+		goto out;
+	}
+	if (lb)
+		ksft_print_msg("%s: note: gpa 0x%lx already dirty in slot %d before the remap\n",
+			       name, b_k, ALIAS_SLOT);
+
+	remap_pte(vm, name, TEST_GVA, a_p, b_p);
+
+	/* V2 through the PTE to B+p: the same host page, the other slot. */
+	if (!run_to_done(vcpu, name, "after the second write"))
+		pass = false;
+
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bma);
+	kvm_vm_get_dirty_log(vm, ALIAS_SLOT, bmb);
+	v = *shared;
+	la = logged_in(bma, TEST_GPA, a_k);
+	lb = logged_in(bmb, GPA_B, b_k);
+	ksft_print_msg("%s: after the guest write of 0x%lx to gva 0x%lx: host qword of gpa 0x%lx/0x%lx = 0x%lx; "
+		       "gpa 0x%lx (B+k) dirty %d in slot %d; gpa 0x%lx (A+k) dirty %d in slot %d (reported only)\n",
+		       name, V2, gva_k, a_k, b_k, v, b_k, lb, ALIAS_SLOT, a_k, la, TEST_SLOT);
+
+	if (v != V2) {
+		ksft_print_msg("FAIL %s: the host page shared by gpa 0x%lx (slot %d) and gpa 0x%lx (slot %d) "
+			       "holds 0x%lx, expected 0x%lx\n",
+			       name, a_k, TEST_SLOT, b_k, ALIAS_SLOT, v, V2);
+		pass = false;
+	}
+	if (!lb) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx (slot %d) is not in the dirty log after the guest wrote 0x%lx "
+			       "through its PTE to it; it aliases gpa 0x%lx (slot %d, old PTE target, dirty %d)\n",
+			       name, b_k, ALIAS_SLOT, V2, a_k, TEST_SLOT, la);
+		pass = false;
+	}
+out:
+	vm_set_user_memory_region(vm, ALIAS_SLOT, 0, GPA_B, 0, NULL);
+	kvm_vm_free(vm);
+	free(bma);
+	free(bmb);
+	return pass;
+}
+
+static bool test_read_then_write(const char *name)
+{
+	uint64_t a_p = TEST_GPA + K_PAGE, a_k = TEST_GPA + OFF;
+	uint64_t gva_k = TEST_GVA + K_IN_PAGE;
+	unsigned long *bm = bitmap_zalloc(SLOT4K_NPAGES);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t *pte, old, r, v;
+	bool pass = true, d1, d2;
+
+	TEST_ASSERT(bm, "ENOMEM");
+	vm = create_vm_4k(&vcpu, guest_read_then_write, TEST_GVA, a_p,
+			  TEST_GPA + HPAGE - 1);
+	vcpu_args_set(vcpu, 2, gva_k, V3);
+	*hva64(vm, a_k) = X_INIT;
+
+	/* The guest PTE is already Accessed and Dirty when the guest reads. */
+	pte = get_pte_4k(vm, name, TEST_GVA, a_p);
+	old = *pte;
+	WRITE_ONCE(*pte, old | PTE_ACCESSED_MASK | PTE_DIRTY_MASK);
+	ksft_print_msg("%s: host set A and D in the PTE of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
+		       name, TEST_GVA, addr_hva2gpa(vm, pte), old, *pte);
+
+	/* Start from a clean log. */
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+
+	/* Round 1: the read. */
+	run_to_stage(vcpu, name, 1, &uc);
+	r = uc.args[2];
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+	d1 = logged(bm, a_k);
+	ksft_print_msg("%s: the guest read 0x%lx from gva 0x%lx; gpa 0x%lx dirty after the read: %d\n",
+		       name, r, gva_k, a_k, d1);
+	if (r != X_INIT) {
+		ksft_print_msg("FAIL %s: the guest read 0x%lx from gva 0x%lx (gpa 0x%lx), expected 0x%lx\n",
+			       name, r, gva_k, a_k, X_INIT);
+		pass = false;
+		goto out;
+	}
+
+	/* Round 2: the write. */
+	run_to_stage(vcpu, name, 2, NULL);
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+	d2 = logged(bm, a_k);
+	v = *hva64(vm, a_k);
+	ksft_print_msg("%s: after the guest write of 0x%lx to gva 0x%lx: gpa 0x%lx = 0x%lx, dirty after the write: %d; "
+		       "reported by %s\n",
+		       name, V3, gva_k, a_k, v, d2,
+		       d1 && d2 ? "both rounds" : d1 ? "the read round only" :
+		       d2 ? "the write round only" : "no round");
+
+	if (!d1 && !d2) {
+		ksft_print_msg("FAIL %s: the guest write of 0x%lx to gva 0x%lx (gpa 0x%lx) is in no dirty log round "
+			       "(after the read: 0, after the write: 0)\n",
+			       name, V3, gva_k, a_k);
+		pass = false;
+	}
+	if (v != V3) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx holds 0x%lx after the guest write, expected 0x%lx\n",
+			       name, a_k, v, V3);
+		pass = false;
+	}
+	if (!run_to_done(vcpu, name, "after the write"))
+		pass = false;
+out:
+	kvm_vm_free(vm);
+	free(bm);
+	return pass;
+}
+
 static bool test_pde_noslot_huge(const char *name)
 {
 	uint64_t a_k = GPA_A + OFF, n_k = GPA_NOSLOT + OFF;
@@ -353,10 +632,13 @@ out:
 	return pass;
 }
 
-enum { T_REMAP, T_REMAP_INVLPG, T_NOSLOT_HUGE, NR_TESTS };
+/* pde_noslot_huge stays last: it oopses a host without the fix. */
+enum { T_REMAP, T_REMAP_INVLPG, T_ALIAS_REMAP, T_READ_THEN_WRITE, T_NOSLOT_HUGE,
+       NR_TESTS };
 
 static const char * const test_name[NR_TESTS] = {
-	"pde_remap", "pde_remap_invlpg", "pde_noslot_huge",
+	"pde_remap", "pde_remap_invlpg", "alias_remap", "read_then_write",
+	"pde_noslot_huge",
 };
 
 static bool run_test(int t)
@@ -366,6 +648,10 @@ static bool run_test(int t)
 		return test_pde_remap(test_name[t], false);
 	case T_REMAP_INVLPG:
 		return test_pde_remap(test_name[t], true);
+	case T_ALIAS_REMAP:
+		return test_alias_remap(test_name[t]);
+	case T_READ_THEN_WRITE:
+		return test_read_then_write(test_name[t]);
 	default:
 		return test_pde_noslot_huge(test_name[t]);
 	}
@@ -384,8 +670,8 @@ int main(int argc, char *argv[])
 			TEST_ASSERT(only >= 0, "unknown sub-test '%s'", optarg);
 			break;
 		default:
-			printf("usage: %s [-t pde_remap|pde_remap_invlpg|pde_noslot_huge]\n",
-			       argv[0]);
+			printf("usage: %s [-t pde_remap|pde_remap_invlpg|alias_remap|"
+			       "read_then_write|pde_noslot_huge]\n", argv[0]);
 			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
 		}
 	}
