@@ -68,15 +68,36 @@
  *    logging lets the write through unseen, and round 1 does not
  *    write-protect a page it did not report.
  *
+ *  stale_user_smap (needs SMAP, skipped without it):
+ *    A 4K guest PTE of G to A+p in the same slot as read_then_write; the
+ *    host sets U/S in the PTE and in the PDE, PDPTE and PML4E of G before
+ *    the guest runs, so G is a user page.  The guest sets CR0.WP, then
+ *    writes V1 to G with CR4.SMAP clear: under shadow paging KVM builds a
+ *    writable SPTE with U=1.  The host clears U/S in the PTE only, behind
+ *    KVM's back; the guest does INVLPG G, sets CR4.SMAP with EFLAGS.AC
+ *    clear and writes V2 to G, now a supervisor page: the write is allowed.
+ *    The stale SPTE still has U=1, so the CPU raises an SMAP #PF, which
+ *    KVM intercepts under shadow paging.  The write must complete within
+ *    20 s and A+k hold V2: the SPTE is writable, so a fast path that only
+ *    checks W and X calls the fault spurious and the vCPU retries it
+ *    forever.  CR0.WP is set first because the shadow page role has
+ *    smap_andnot_wp = SMAP && !WP: with WP clear (the selftest default)
+ *    setting SMAP would switch to new shadow pages and rebuild the SPTE
+ *    from the guest PTE, hiding the bug.
+ *
  * With TDP (npt=1/ept=1, either MMU) the guest page tables are not shadowed
  * and every sub-test passes trivially; alias_remap and read_then_write then
- * check plain dirty logging.  pde_remap and alias_remap (no INVLPG) then
- * rely on the TLB flush done by KVM_GET_DIRTY_LOG to drop the guest's cached
- * translation of G, which KVM does whenever it write-protects a page.
+ * check plain dirty logging, and stale_user_smap a plain SMAP-allowed write
+ * (its INVLPG drops the guest's TLB entry with the old U bit).  pde_remap
+ * and alias_remap (no INVLPG) then rely on the TLB flush done by
+ * KVM_GET_DIRTY_LOG to drop the guest's cached translation of G, which KVM
+ * does whenever it write-protects a page.
  *
  * pde_noslot_huge runs last, as it oopses a host without the fix.
  * -t NAME runs one sub-test.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,9 +136,16 @@
 #define V3		0x3333cccc00000003ul
 #define X_INIT		0x5a5a5a5a5a5a5a5aul	/* host-written before the run */
 
+#define SMAP_TIMEOUT_S	20	/* stale_user_smap: bound on the SMAP write */
+
 static inline void guest_invlpg(uint64_t gva)
 {
 	asm volatile("invlpg (%0)" :: "r"(gva) : "memory");
+}
+
+static inline void guest_set_cr0(uint64_t val)
+{
+	asm volatile("mov %0, %%cr0" :: "r"(val) : "memory");
 }
 
 /*
@@ -143,6 +171,40 @@ static void guest_read_then_write(uint64_t addr, uint64_t v3)
 	GUEST_SYNC_ARGS(1, v, 0, 0, 0);
 	WRITE_ONCE(*(uint64_t *)addr, v3);
 	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+/*
+ * Set CR0.WP, write @v1 to @addr in the user page @gva with SMAP off, stop
+ * (the host clears U/S in the PTE of @gva), INVLPG @gva, set CR4.SMAP with
+ * EFLAGS.AC clear, write @v2 to @addr, now in a supervisor page.
+ *
+ * CR0.WP is set before the first access to @gva: the shadow page role has
+ * smap_andnot_wp = CR4.SMAP && !CR0.WP, so with WP clear (the selftest
+ * default) setting SMAP would switch to shadow pages of another role, and
+ * the SPTE of @gva would be rebuilt from the guest PTE.  With WP set the
+ * role does not change with SMAP; kvm_post_set_cr4() reloads the same root.
+ *
+ * The INVLPG is for TDP, where the hardware walks the guest PTE and its TLB
+ * may still hold @gva with U=1.  Under shadow paging it does not hide the
+ * bug: kvm_mmu_invlpg() -> __kvm_mmu_invalidate_addr() resyncs SPTEs only
+ * in unsync shadow pages (sp->unsync) and stops at the root when it has no
+ * unsync_children.  The guest page-table page of @gva stays sync (write
+ * protected): the guest never writes it, so KVM never unsyncs it, and the
+ * host write that clears U/S is not trapped.  So the stale SPTE survives
+ * the INVLPG, and the CR4 write, whose root reload syncs unsync pages only.
+ */
+static void guest_stale_user_smap(uint64_t gva, uint64_t addr, uint64_t v1,
+				  uint64_t v2)
+{
+	GUEST_ASSERT(this_cpu_has(X86_FEATURE_SMAP));
+	guest_set_cr0(get_cr0() | X86_CR0_WP);
+	WRITE_ONCE(*(uint64_t *)addr, v1);
+	GUEST_SYNC(1);
+	guest_invlpg(gva);
+	set_cr4(get_cr4() | X86_CR4_SMAP);
+	asm volatile("clac" ::: "memory");
+	WRITE_ONCE(*(uint64_t *)addr, v2);
 	GUEST_DONE();
 }
 
@@ -309,6 +371,38 @@ static void remap_pte(struct kvm_vm *vm, const char *name, uint64_t gva,
 	WRITE_ONCE(*pte, (old & ~PHYSICAL_PAGE_MASK) | new_gpa);
 	ksft_print_msg("%s: host rewrote the PTE of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
 		       name, gva, addr_hva2gpa(vm, pte), old, *pte);
+}
+
+/*
+ * Set U/S in the PML4E, PDPTE, PDE and 4K PTE of @gva, which must map @gpa:
+ * a user page needs U/S at every level.
+ */
+static void set_user_walk(struct kvm_vm *vm, const char *name, uint64_t gva,
+			  uint64_t gpa)
+{
+	static const char * const entry_name[PG_LEVEL_NUM] = {
+		[PG_LEVEL_4K] = "PTE", [PG_LEVEL_2M] = "PDE",
+		[PG_LEVEL_1G] = "PDPTE", [PG_LEVEL_512G] = "PML4E",
+	};
+	uint64_t *e, old;
+	int l, level;
+
+	for (l = PG_LEVEL_512G; l >= PG_LEVEL_4K; l--) {
+		level = l;
+		if (l == PG_LEVEL_4K) {
+			e = get_pte_4k(vm, name, gva, gpa);
+		} else {
+			e = __vm_get_page_table_entry(vm, gva, &level);
+			TEST_ASSERT(level == l && (*e & PTE_PRESENT_MASK) &&
+				    !(*e & PTE_LARGE_MASK),
+				    "%s: %s of gva 0x%lx is 0x%lx, expected a present non-leaf entry",
+				    name, entry_name[l], gva, *e);
+		}
+		old = *e;
+		WRITE_ONCE(*e, old | PTE_USER_MASK);
+		ksft_print_msg("%s: host set U/S in the %s of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
+			       name, entry_name[l], gva, addr_hva2gpa(vm, e), old, *e);
+	}
 }
 
 /* Point the guest PDE of @gva from @old_gpa to @new_gpa, keeping its flags. */
@@ -549,6 +643,114 @@ out:
 	return pass;
 }
 
+static void alarm_nop(int sig)
+{
+}
+
+static int test_stale_user_smap(const char *name)
+{
+	uint64_t a_p = TEST_GPA + K_PAGE, a_k = TEST_GPA + OFF;
+	uint64_t gva_k = TEST_GVA + K_IN_PAGE;
+	struct sigaction sa = { .sa_handler = alarm_nop }, old_sa;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t *pte, old, v, cmd;
+	bool pass = true;
+	int r, err;
+
+	if (!kvm_cpu_has(X86_FEATURE_SMAP)) {
+		ksft_print_msg("SKIP %s: no SMAP\n", name);
+		return KSFT_SKIP;
+	}
+
+	vm = create_vm_4k(&vcpu, guest_stale_user_smap, TEST_GVA, a_p,
+			  TEST_GPA + HPAGE - 1);
+	vcpu_args_set(vcpu, 4, TEST_GVA, gva_k, V1, V2);
+	*hva64(vm, a_k) = X_INIT;
+
+	/* G is a user page: U/S at every level of its walk. */
+	set_user_walk(vm, name, TEST_GVA, a_p);
+
+	/* V1 with SMAP off: under shadow paging KVM maps G with U=1. */
+	run_to_sync(vcpu, name);
+	v = *hva64(vm, a_k);
+	if (v != V1) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx holds 0x%lx after the guest wrote 0x%lx to gva 0x%lx, "
+			       "expected 0x%lx\n", name, a_k, v, V1, gva_k, V1);
+		pass = false;
+		goto out;
+	}
+
+	/* Clear U/S in the PTE only, behind KVM's back: the SPTE keeps U=1. */
+	pte = get_pte_4k(vm, name, TEST_GVA, a_p);
+	old = *pte;
+	WRITE_ONCE(*pte, old & ~PTE_USER_MASK);
+	ksft_print_msg("%s: host cleared U/S in the PTE of gva 0x%lx (at gpa 0x%lx): 0x%lx -> 0x%lx\n",
+		       name, TEST_GVA, addr_hva2gpa(vm, pte), old, *pte);
+	ksft_print_msg("%s: guest sets CR4.SMAP and writes 0x%lx to gva 0x%lx, now a supervisor page; "
+		       "a kernel with the bug livelocks here (%d s timeout)\n",
+		       name, V2, gva_k, SMAP_TIMEOUT_S);
+	fflush(stdout);
+
+	/*
+	 * Bound the run: no SA_RESTART, so the alarm makes KVM_RUN return
+	 * -EINTR.  __vcpu_run(), as _vcpu_run() retries on EINTR.
+	 */
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	TEST_ASSERT(!sigaction(SIGALRM, &sa, &old_sa), "sigaction(SIGALRM): %s",
+		    strerror(errno));
+	alarm(SMAP_TIMEOUT_S);
+	r = __vcpu_run(vcpu);
+	err = errno;
+	alarm(0);
+	TEST_ASSERT(!sigaction(SIGALRM, &old_sa, NULL), "sigaction(SIGALRM): %s",
+		    strerror(errno));
+
+	v = *hva64(vm, a_k);
+	if (r == -1 && err == EINTR) {
+		if (v != V2) {
+			ksft_print_msg("%s: KVM_RUN interrupted by the alarm, exit %s; gpa 0x%lx holds 0x%lx\n",
+				       name, exit_reason_str(vcpu->run->exit_reason), a_k, v);
+			ksft_print_msg("FAIL %s: the vCPU made no progress for %d s on a supervisor write to gva 0x%lx "
+				       "after its PTE's U bit was cleared (SMAP fault on a stale SPTE reported "
+				       "spurious forever)\n",
+				       name, SMAP_TIMEOUT_S, gva_k);
+			pass = false;
+			goto out;
+		}
+		/* The write landed as the alarm fired: let the guest finish. */
+		ksft_print_msg("%s: KVM_RUN interrupted after the write of 0x%lx completed\n",
+			       name, V2);
+		if (!run_to_done(vcpu, name, "after the SMAP write"))
+			pass = false;
+	} else {
+		TEST_ASSERT(!r, "%s: KVM_RUN failed, rc: %d errno: %d (%s)",
+			    name, r, err, strerror(err));
+		cmd = get_ucall(vcpu, &uc);
+		if (cmd == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		if (cmd != UCALL_DONE) {
+			ksft_print_msg("FAIL %s: expected GUEST_DONE after the SMAP write, got exit %s, ucall %lu\n",
+				       name, exit_reason_str(vcpu->run->exit_reason), cmd);
+			pass = false;
+		}
+	}
+
+	v = *hva64(vm, a_k);
+	ksft_print_msg("%s: after the guest write of 0x%lx to gva 0x%lx with SMAP on: gpa 0x%lx = 0x%lx\n",
+		       name, V2, gva_k, a_k, v);
+	if (v != V2) {
+		ksft_print_msg("FAIL %s: gpa 0x%lx holds 0x%lx after the SMAP write, expected 0x%lx\n",
+			       name, a_k, v, V2);
+		pass = false;
+	}
+out:
+	kvm_vm_free(vm);
+	return pass ? KSFT_PASS : KSFT_FAIL;
+}
+
 static bool test_pde_noslot_huge(const char *name)
 {
 	uint64_t a_k = GPA_A + OFF, n_k = GPA_NOSLOT + OFF;
@@ -633,28 +835,39 @@ out:
 }
 
 /* pde_noslot_huge stays last: it oopses a host without the fix. */
-enum { T_REMAP, T_REMAP_INVLPG, T_ALIAS_REMAP, T_READ_THEN_WRITE, T_NOSLOT_HUGE,
-       NR_TESTS };
+enum { T_REMAP, T_REMAP_INVLPG, T_ALIAS_REMAP, T_READ_THEN_WRITE,
+       T_STALE_USER_SMAP, T_NOSLOT_HUGE, NR_TESTS };
 
 static const char * const test_name[NR_TESTS] = {
 	"pde_remap", "pde_remap_invlpg", "alias_remap", "read_then_write",
-	"pde_noslot_huge",
+	"stale_user_smap", "pde_noslot_huge",
 };
 
-static bool run_test(int t)
+/* KSFT_PASS, KSFT_FAIL or KSFT_SKIP. */
+static int run_test(int t)
 {
+	bool pass;
+
 	switch (t) {
 	case T_REMAP:
-		return test_pde_remap(test_name[t], false);
+		pass = test_pde_remap(test_name[t], false);
+		break;
 	case T_REMAP_INVLPG:
-		return test_pde_remap(test_name[t], true);
+		pass = test_pde_remap(test_name[t], true);
+		break;
 	case T_ALIAS_REMAP:
-		return test_alias_remap(test_name[t]);
+		pass = test_alias_remap(test_name[t]);
+		break;
 	case T_READ_THEN_WRITE:
-		return test_read_then_write(test_name[t]);
+		pass = test_read_then_write(test_name[t]);
+		break;
+	case T_STALE_USER_SMAP:
+		return test_stale_user_smap(test_name[t]);
 	default:
-		return test_pde_noslot_huge(test_name[t]);
+		pass = test_pde_noslot_huge(test_name[t]);
+		break;
 	}
+	return pass ? KSFT_PASS : KSFT_FAIL;
 }
 
 int main(int argc, char *argv[])
@@ -671,7 +884,7 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			printf("usage: %s [-t pde_remap|pde_remap_invlpg|alias_remap|"
-			       "read_then_write|pde_noslot_huge]\n", argv[0]);
+			       "read_then_write|stale_user_smap|pde_noslot_huge]\n", argv[0]);
 			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
 		}
 	}
@@ -683,10 +896,16 @@ int main(int argc, char *argv[])
 	for (t = 0; t < NR_TESTS; t++) {
 		if (only >= 0 && t != only)
 			continue;
-		if (run_test(t))
+		switch (run_test(t)) {
+		case KSFT_PASS:
 			ksft_test_result_pass("%s\n", test_name[t]);
-		else
+			break;
+		case KSFT_SKIP:
+			ksft_test_result_skip("%s\n", test_name[t]);
+			break;
+		default:
 			ksft_test_result_fail("%s\n", test_name[t]);
+		}
 	}
 	ksft_finished();
 }
