@@ -78,6 +78,22 @@ require_tool() {
 }
 
 # print the totals; the exit status is 0 only if nothing failed
+# wait_for PATTERN FILE...: until one FILE has a line matching PATTERN, or
+# 120 s have passed (attaching can take that long on a loaded machine).  For
+# signalling a tool once it is ready, rather than after a guessed delay.
+# Remove FILE first: a line left by an earlier run would match at once, and
+# a signal sent before the tool installs its handlers is lost (sh starts
+# background commands with SIGINT ignored).
+wait_for() {
+	_pat=$1
+	shift
+	_i=0
+	while ! grep -q -e "$_pat" "$@" 2> /dev/null && [ $_i -lt 1200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 summary() {
 	[ "$skip" = 0 ] || echo "$skip skipped"
 	echo "$pass passed, $fail failed"

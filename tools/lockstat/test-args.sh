@@ -118,22 +118,24 @@ if [ "$n" = 2 ]; then ok "  ... 2 interval objects"; else
 json_lines "$tmp/out"
 has '"final":true' "$tmp/out"
 
-# sigint_after SECS ARGS...: start the tool, SIGINT it after SECS seconds
-sigint_after() {
-	secs=$1
-	shift
+# sigint_when_ready ARGS...: start the tool, SIGINT it once it says it is
+# tracing (its signal handlers are installed by then), however long
+# attaching takes on this machine
+sigint_when_ready() {
+	# the banner of an earlier run must not count
+	rm -f "$tmp/out" "$tmp/err"
 	"$tool" "$@" > "$tmp/out" 2> "$tmp/err" &
 	pid=$!
-	sleep "$secs"
+	wait_for 'racing kvm->mmu_lock' "$tmp/out" "$tmp/err"
 	kill -INT "$pid"
 	wait "$pid"
 	rc=$?
 }
 
-sigint_after 3
+sigint_when_ready
 want 0 "SIGINT ends the run cleanly"
 has "(final)" "$tmp/out"
-sigint_after 3 --json 10
+sigint_when_ready --json 10
 want 0 "SIGINT during a long interval, --json"
 has '"final":true' "$tmp/out"
 json_lines "$tmp/out"

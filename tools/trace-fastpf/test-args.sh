@@ -60,9 +60,10 @@ json_lines "$tmp/out"
 
 # SIGINT / SIGTERM: detach, print the final interval and totals, exit 0
 for sig in INT TERM; do
+	rm -f "$tmp/out" "$tmp/err"	# an earlier run's features must not count
 	"$tool" --json 10 > "$tmp/out" 2> "$tmp/err" &
 	pid=$!
-	sleep 2
+	wait_for '"type":"features"' "$tmp/out"
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	rc=$?

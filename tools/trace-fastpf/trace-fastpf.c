@@ -1748,6 +1748,12 @@ int main(int argc, char **argv)
 		print_features(stdout, j);
 		goto cleanup;
 	}
+	/* before the banner: whoever waits for it may signal right away */
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
 	if (j)
 		print_features(NULL, j);
 	else
@@ -1755,11 +1761,6 @@ int main(int argc, char **argv)
 	if (!j)
 		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
 			env.pid ? " (filtered by pid)" : "");
-
-	sa.sa_handler = sig_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	t_start = t0 = now_secs();
 	while (true) {
