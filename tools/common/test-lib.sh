@@ -5,7 +5,11 @@
 
 pass=0 fail=0 skip=0
 
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
+# Passing checks are listed with V=1 only; failures and skips always.
+ok() {
+	pass=$((pass + 1))
+	if [ "${V:-}" = 1 ]; then echo "ok   $*"; fi
+}
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 skipped() { skip=$((skip + 1)); echo "skip $*"; }
 
