@@ -814,15 +814,8 @@ static bool test_pde_noslot_huge(const char *name)
 	}
 
 	/* The MMIO write completes on re-entry; the guest finishes. */
-	vcpu_run(vcpu);
-	cmd = get_ucall(vcpu, &uc);
-	if (cmd == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	if (cmd != UCALL_DONE) {
-		ksft_print_msg("FAIL %s: expected GUEST_DONE after the MMIO exit, got exit %s, ucall %lu\n",
-			       name, exit_reason_str(run->exit_reason), cmd);
+	if (!run_to_done(vcpu, name, "after the MMIO exit"))
 		pass = false;
-	}
 	a = *hva64(vm, a_k);
 	if (a != V1) {
 		ksft_print_msg("FAIL %s: gpa 0x%lx (A+k, old PDE target) changed to 0x%lx\n",
