@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nested_svm_dirty_log_test: writes of an L2 guest through KVM's shadow NPT
+ * (nested paging on SVM) must be logged at the L1 gfn they reach.
+ *
+ * L1 runs L2 with nested paging.  The NPT, built by the host in L1 memory,
+ * maps L1's memslot 0 1:1 with 2M leaves, and L2 gpa GPA_L2 + i to L1 gpa
+ * GPA_L1 + i with 4K leaves, so every test page has a shadow SPTE of its
+ * own.  GPA_L1 is TEST_SLOT, dirty logged; GPA_L2 is in no memslot, so a
+ * write sent to the L2 gpa instead of the L1 gpa exits to userspace as MMIO
+ * and fails the run.  L2 uses L1's page tables, in which TEST_GVA maps
+ * GPA_L2.  Invariants checked, on L1 gfns:
+ *
+ *  get, clear (-i ROUNDS, default 8):
+ *    In round R, L2 writes VAL(R, P) to test page P iff (P + R) % 3 != 0,
+ *    and touches no other test page, then VMMCALLs; L1 does GUEST_SYNC(R)
+ *    and re-enters L2 for the next round.  The host fetches the log of
+ *    TEST_SLOT (get: KVM_GET_DIRTY_LOG, which write-protects; clear: manual
+ *    protect with initially-set, GET then KVM_CLEAR_DIRTY_LOG of the slot),
+ *    and checks that:
+ *      - the dirty pages are exactly the pages L2 wrote in round R;
+ *      - every test page holds the value of the last round that wrote it.
+ *    From round 2 on, L2 writes pages whose SPTEs the previous fetch
+ *    write-protected: write-protect faults on shadow-NPT SPTEs, which the
+ *    series fixes in fast_page_fault().  A fixed fault that does not log its
+ *    gfn is a missing page.  Clear mode checks round 1 for missing pages
+ *    only: with KVM_DIRTY_LOG_INITIALLY_SET every bit starts set.
+ *
+ *  race (defect 3 regression; -i ROUNDS attempts, a fresh VM each):
+ *    TEST_SLOT is THP backed and not yet dirty logged.  Before any VMRUN, L1
+ *    writes every test page through its own 2M mapping of GPA_L1: the TDP
+ *    MMU maps the slot with a 2M SPTE, and the VM has no rmaps.  The host
+ *    then enables dirty logging with manual protect and initially-set (no
+ *    write protection: the 2M SPTE stays) and starts a thread that loops
+ *    { GET; CLEAR what it got, the whole slot in one ioctl; record what each
+ *    page it cleared holds }, while L1 does its first VMRUN and L2 writes
+ *    every test page RACE_PASSES times, a new value each pass.  With
+ *    tdp_mmu=1 the first CLEAR holds mmu_lock for read ("no rmaps") and
+ *    drops it to split the 2M SPTE.  The first nested VMRUN can allocate
+ *    rmaps and install writable shadow-NPT SPTEs meanwhile, which the rest of
+ *    the CLEAR's batches, walking the TDP MMU only, do not write-protect.
+ *    A write through such an SPTE after its bit was cleared must be logged.
+ *    After L2 exits, the thread stops and a last GET, checked:
+ *      - a page that changed after the CLEAR of its bit is in a later GET;
+ *      - every page is in some GET and holds the last pass's value.
+ *    The second alone proves little (the first GET returns every bit,
+ *    initially set); the window is not forced, a pass may not have hit it.
+ *
+ * After each mode the vCPU stats pf_fast and pf_taken are printed.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "svm_util.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+#define TEST_SLOT	1
+#define TEST_NPAGES	512ul			/* 2M: one huge page */
+#define TEST_SIZE	(TEST_NPAGES * PAGE_SIZE)
+#define HPAGE		(2ul << 20)
+#define GPA_L1		(4ul << 30)		/* TEST_SLOT */
+#define GPA_L2		(5ul << 30)		/* in no memslot */
+#define TEST_GVA	(3ul << 30)		/* 4K pages to GPA_L2, for L2 */
+#define L1_TEST_GVA	(2ul << 30)		/* 2M page to GPA_L1, for L1 (race) */
+
+#define L1_TAG		0x1111ul
+#define ROUND_TAG	0x5a5aul
+#define RACE_TAG	0x7aceul
+#define VAL(tag, n, page)	((tag) << 48 | (u64)(n) << 16 | (page))
+
+#define RACE_PASSES	4
+#define L2_STACK_SIZE	256
+#define STAGE_DONE	(~0ul)
+#define MANUAL_FLAGS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET)
+
+/*
+ * NPT entries, x86-64 format.  NPT walks are user accesses: U/S on every
+ * level.  A preset everywhere and D in leaves, so that KVM's walker of
+ * L1's NPT never writes the NPT pages and the NPT does not change while L2
+ * runs.  D does not make read faults writable in TEST_SLOT (L2 never reads
+ * it, and prefetch skips dirty-logged slots).
+ */
+#define NPT_TABLE	(PTE_PRESENT_MASK | PTE_WRITABLE_MASK | PTE_USER_MASK | \
+			 PTE_ACCESSED_MASK)
+#define NPT_LEAF	(NPT_TABLE | PTE_DIRTY_MASK)
+
+enum mode { M_GET, M_CLEAR, M_RACE, NR_MODES };
+static const char * const mode_name[NR_MODES] = { "get", "clear", "race" };
+
+/* Guest globals, set by the host. */
+static u64 nr_rounds;
+static bool race;
+static u64 l1_vmrun_now;		/* race: L1 is about to VMRUN */
+
+static u64 *test_mem;		/* host mapping of GPA_L1 */
+
+static inline bool l2_writes(u64 page, u64 round)
+{
+	return (page + round) % 3;
+}
+
+static inline u64 *l2_page(u64 page)
+{
+	return (u64 *)(TEST_GVA + page * PAGE_SIZE);
+}
+
+static void l2_guest_code(void)
+{
+	u64 r, p;
+
+	if (race) {
+		/* Last page first: its batch is the last of a whole-slot CLEAR. */
+		for (r = 0; r < RACE_PASSES; r++)
+			for (p = TEST_NPAGES; p--; )
+				WRITE_ONCE(*l2_page(p), VAL(RACE_TAG, r, p));
+		vmmcall();
+	} else {
+		for (r = 1; r <= nr_rounds; r++) {
+			for (p = 0; p < TEST_NPAGES; p++)
+				if (l2_writes(p, r))
+					WRITE_ONCE(*l2_page(p), VAL(ROUND_TAG, r, p));
+			vmmcall();
+		}
+	}
+	GUEST_FAIL("L2 resumed after its last round");
+}
+
+static void l1_guest_code(struct svm_test_data *svm, u64 npt_root)
+{
+	unsigned long l2_stack[L2_STACK_SIZE] __aligned(16);
+	struct vmcb *vmcb = svm->vmcb;
+	u64 r, p;
+
+	/* L2's rsp as after a call: 8 mod 16. */
+	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
+	vmcb->control.nested_cr3 = npt_root;
+
+	if (race) {
+		GUEST_SYNC(0);		/* the host counts 2M SPTEs before... */
+		for (p = 0; p < TEST_NPAGES; p++)
+			WRITE_ONCE(*(u64 *)(L1_TEST_GVA + p * PAGE_SIZE),
+				   VAL(L1_TAG, 0, p));
+		GUEST_SYNC(0);		/* ...and after L1's writes */
+		WRITE_ONCE(l1_vmrun_now, 1);
+	}
+	for (r = 1; r <= nr_rounds; r++) {
+		run_guest(vmcb, svm->vmcb_gpa);
+		__GUEST_ASSERT(vmcb->control.exit_code == SVM_EXIT_VMMCALL,
+			       "round %lu: L2 exit code 0x%x (info1 0x%lx info2 0x%lx), expected VMMCALL",
+			       r, vmcb->control.exit_code, vmcb->control.exit_info_1,
+			       vmcb->control.exit_info_2);
+		vmcb->save.rip += 3;	/* past VMMCALL */
+		GUEST_SYNC(r);
+	}
+	GUEST_DONE();
+}
+
+static u64 page_val(u64 page)
+{
+	return READ_ONCE(test_mem[page * PAGE_SIZE / sizeof(u64)]);
+}
+
+static u64 npt_alloc_table(struct kvm_vm *vm)
+{
+	u64 gpa = vm_alloc_page_table(vm);
+
+	memset(addr_gpa2hva(vm, gpa), 0, PAGE_SIZE);
+	return gpa;
+}
+
+static u64 *npt_entry(struct kvm_vm *vm, u64 table, u64 gpa, int level)
+{
+	u64 *t = addr_gpa2hva(vm, table);
+
+	return &t[(gpa >> PG_LEVEL_SHIFT(level)) & 0x1ff];
+}
+
+/* Map L2 gpa @l2 to L1 gpa @l1 with a leaf at @level (4K or 2M). */
+static void npt_map(struct kvm_vm *vm, u64 root, u64 l2, u64 l1,
+		    int level)
+{
+	u64 table = root, *e;
+	int l;
+
+	for (l = PG_LEVEL_512G; l > level; l--) {
+		e = npt_entry(vm, table, l2, l);
+		if (!(*e & PTE_PRESENT_MASK))
+			*e = npt_alloc_table(vm) | NPT_TABLE;
+		TEST_ASSERT(!(*e & PTE_LARGE_MASK), "NPT: gpa 0x%lx under a leaf", l2);
+		table = PTE_GET_PA(*e);
+	}
+	e = npt_entry(vm, table, l2, level);
+	TEST_ASSERT(!*e, "NPT: gpa 0x%lx mapped twice", l2);
+	*e = l1 | NPT_LEAF | (level > PG_LEVEL_4K ? PTE_LARGE_MASK : 0);
+}
+
+/* The NPT root: slot 0 (code, data, stacks, page tables) 1:1, the test region shifted. */
+static u64 npt_build(struct kvm_vm *vm)
+{
+	struct userspace_mem_region *slot0 = memslot2region(vm, 0);
+	u64 start = slot0->region.guest_phys_addr;
+	u64 end = start + slot0->region.memory_size;
+	u64 root = npt_alloc_table(vm), gpa, p;
+
+	/* Tables allocated below come from slot 0 too: its size is fixed. */
+	for (gpa = start & ~(HPAGE - 1); gpa < end; gpa += HPAGE)
+		npt_map(vm, root, gpa, gpa, PG_LEVEL_2M);
+	for (p = 0; p < TEST_NPAGES; p++)
+		npt_map(vm, root, GPA_L2 + p * PAGE_SIZE, GPA_L1 + p * PAGE_SIZE,
+			PG_LEVEL_4K);
+	return root;
+}
+
+static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
+{
+	enum vm_mem_backing_src_type src = VM_MEM_SRC_ANONYMOUS;
+	struct kvm_vm *vm;
+	vm_vaddr_t svm_gva;
+
+	vm = vm_create_with_one_vcpu(vcpu, l1_guest_code);
+	if (m != M_GET)
+		vm_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, MANUAL_FLAGS);
+	/* Without THP configured ANONYMOUS_THP asserts; race still runs, 4K only. */
+	if (m == M_RACE && thp_configured())
+		src = VM_MEM_SRC_ANONYMOUS_THP;
+	/* race: dirty logging from the start would forbid the 2M SPTE. */
+	vm_userspace_mem_region_add(vm, src, GPA_L1, TEST_SLOT, TEST_NPAGES,
+				    m == M_RACE ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
+	test_mem = addr_gpa2hva(vm, GPA_L1);
+	virt_map(vm, TEST_GVA, GPA_L2, TEST_NPAGES);
+	if (m == M_RACE)
+		virt_map_level(vm, L1_TEST_GVA, GPA_L1, TEST_SIZE, PG_LEVEL_2M);
+
+	vcpu_alloc_svm(vm, &svm_gva);
+	vcpu_args_set(*vcpu, 2, svm_gva, npt_build(vm));
+	race = m == M_RACE;
+	nr_rounds = race ? 1 : rounds;
+	sync_global_to_guest(vm, race);
+	sync_global_to_guest(vm, nr_rounds);
+	return vm;
+}
+
+/* Run to GUEST_SYNC(@stage), or to GUEST_DONE if @stage is STAGE_DONE. */
+static void run_to(struct kvm_vcpu *vcpu, const char *mode, u64 stage)
+{
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc = {};
+	u64 cmd;
+
+	vcpu_run(vcpu);
+	cmd = get_ucall(vcpu, &uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT(stage == STAGE_DONE ? cmd == UCALL_DONE :
+		    cmd == UCALL_SYNC && uc.args[1] == stage,
+		    "FAIL %s: round %ld: expected %s, got exit %s (MMIO gpa 0x%llx), ucall %lu arg %lu",
+		    mode, (long)stage, stage == STAGE_DONE ? "GUEST_DONE" : "GUEST_SYNC",
+		    exit_reason_str(run->exit_reason),
+		    run->exit_reason == KVM_EXIT_MMIO ? run->mmio.phys_addr : 0,
+		    cmd, uc.args[1]);
+}
+
+/* Add the vCPU stat @name to *@st; false if this KVM has no such stat. */
+static bool add_stat(struct kvm_vcpu *vcpu, const char *name, u64 *st)
+{
+	struct kvm_stats_desc *descs, *d;
+	struct kvm_stats_header h;
+	int fd = vcpu_get_stats_fd(vcpu), i;
+	u64 v;
+	bool found = false;
+
+	read_stats_header(fd, &h);
+	descs = read_stats_descriptors(fd, &h);
+	for (i = 0; i < h.num_desc && !found; i++) {
+		d = get_stats_descriptor(descs, i, &h);
+		found = !strcmp(d->name, name);
+		if (found) {
+			read_stat_data(fd, &h, d, &v, 1);
+			*st += v;
+		}
+	}
+	free(descs);
+	close(fd);
+	return found;
+}
+
+static u64 stats[2];
+static bool have_taken;
+
+static void add_stats(struct kvm_vcpu *vcpu)
+{
+	add_stat(vcpu, "pf_fast", &stats[0]);
+	have_taken = add_stat(vcpu, "pf_taken", &stats[1]);
+}
+
+static void test_rounds(enum mode m, u64 rounds)
+{
+	static u64 expect[TEST_NPAGES];
+	unsigned long *bm = bitmap_zalloc(TEST_NPAGES);
+	const char *name = mode_name[m];
+	u64 r, p, v, writes = 0;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	bool wrote, dirty;
+
+	memset(expect, 0, sizeof(expect));
+	vm = create_vm(m, &vcpu, rounds);
+	for (r = 1; r <= rounds; r++) {
+		run_to(vcpu, name, r);
+		kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+		if (m == M_CLEAR)
+			kvm_vm_clear_dirty_log(vm, TEST_SLOT, bm, 0, TEST_NPAGES);
+
+		for (p = 0; p < TEST_NPAGES; p++) {
+			wrote = l2_writes(p, r);
+			dirty = test_bit(p, bm);
+			if (wrote) {
+				expect[p] = VAL(ROUND_TAG, r, p);
+				writes++;
+			}
+			TEST_ASSERT(dirty || !wrote,
+				    "FAIL %s: round %lu page %lu: written by L2 but not in the dirty log",
+				    name, r, p);
+			/* Initially-set: in round 1 every bit may be set. */
+			TEST_ASSERT(!dirty || wrote || (m == M_CLEAR && r == 1),
+				    "FAIL %s: round %lu page %lu: dirty but not written by L2 this round",
+				    name, r, p);
+			v = page_val(p);
+			TEST_ASSERT(v == expect[p],
+				    "FAIL %s: round %lu page %lu: holds 0x%lx, expected 0x%lx",
+				    name, r, p, v, expect[p]);
+		}
+	}
+	run_to(vcpu, name, STAGE_DONE);
+	add_stats(vcpu);
+	kvm_vm_free(vm);
+	free(bm);
+	ksft_print_msg("PASS %s: %lu rounds, %lu page checks, %lu L2 writes logged\n",
+		       name, rounds, rounds * TEST_NPAGES, writes);
+}
+
+struct race_log {
+	struct kvm_vm *vm;
+	unsigned long *bm, *all;	/* the last GET, the union of all GETs */
+	u64 snap[TEST_NPAGES];	/* a page's value after its last CLEAR */
+	bool armed[TEST_NPAGES];	/* cleared, not reported since */
+	u64 *vmrun_now;
+	bool stop;
+	u64 clears;
+};
+
+static void race_get(struct race_log *rl)
+{
+	u64 p;
+
+	kvm_vm_get_dirty_log(rl->vm, TEST_SLOT, rl->bm);
+	for (p = 0; p < TEST_NPAGES; p++) {
+		if (test_bit(p, rl->bm)) {
+			__set_bit(p, rl->all);
+			rl->armed[p] = false;
+		}
+	}
+}
+
+static void *race_collector(void *arg)
+{
+	struct race_log *rl = arg;
+	u64 p;
+
+	while (!READ_ONCE(*rl->vmrun_now) && !READ_ONCE(rl->stop))
+		cpu_relax();
+	while (!READ_ONCE(rl->stop)) {
+		race_get(rl);
+		/*
+		 * One ioctl, eight 64-page batches: the lock mode is chosen once
+		 * per ioctl, so rmaps that appear while the first batch splits
+		 * the 2M SPTE meet the later batches in the same ioctl.  A
+		 * 64-page CLEAR would choose afresh for every batch.
+		 */
+		kvm_vm_clear_dirty_log(rl->vm, TEST_SLOT, rl->bm, 0, TEST_NPAGES);
+		/* Write-protected and flushed now: any later change must be logged. */
+		for (p = 0; p < TEST_NPAGES; p++) {
+			if (test_bit(p, rl->bm)) {
+				rl->snap[p] = page_val(p);
+				rl->armed[p] = true;
+			}
+		}
+		rl->clears++;
+	}
+	return NULL;
+}
+
+static void test_race(u64 attempts)
+{
+	static struct race_log rl;
+	u64 a, p, v, want, clears = 0, huge = 0;
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+
+	rl.bm = bitmap_zalloc(TEST_NPAGES);
+	rl.all = bitmap_zalloc(TEST_NPAGES);
+	for (a = 1; a <= attempts; a++) {
+		rl.vm = create_vm(M_RACE, &vcpu, 1);
+		run_to(vcpu, "race", 0);
+		huge -= vm_get_stat(rl.vm, "pages_2m");
+		run_to(vcpu, "race", 0);	/* L1 wrote every test page */
+		huge += vm_get_stat(rl.vm, "pages_2m");
+		vm_mem_region_set_flags(rl.vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+
+		bitmap_zero(rl.all, TEST_NPAGES);
+		memset(rl.armed, 0, sizeof(rl.armed));
+		rl.stop = false;
+		rl.clears = 0;
+		rl.vmrun_now = addr_gva2hva(rl.vm, (vm_vaddr_t)&l1_vmrun_now);
+		pthread_create(&thread, NULL, race_collector, &rl);
+		run_to(vcpu, "race", 1);	/* L2 wrote every page RACE_PASSES times */
+		WRITE_ONCE(rl.stop, true);
+		pthread_join(thread, NULL);
+		race_get(&rl);
+		clears += rl.clears;
+
+		for (p = 0; p < TEST_NPAGES; p++) {
+			v = page_val(p);
+			want = VAL(RACE_TAG, RACE_PASSES - 1, p);
+			TEST_ASSERT(!rl.armed[p] || v == rl.snap[p],
+				    "FAIL race: round %lu page %lu: changed from 0x%lx to 0x%lx after a CLEAR re-armed it, but no later GET reported it",
+				    a, p, rl.snap[p], v);
+			TEST_ASSERT(test_bit(p, rl.all),
+				    "FAIL race: round %lu page %lu: in no GET", a, p);
+			TEST_ASSERT(v == want,
+				    "FAIL race: round %lu page %lu: holds 0x%lx, expected 0x%lx",
+				    a, p, v, want);
+		}
+		run_to(vcpu, "race", STAGE_DONE);
+		add_stats(vcpu);
+		kvm_vm_free(rl.vm);
+	}
+	free(rl.bm);
+	free(rl.all);
+	/* One 2M SPTE per VM: the first CLEAR splits it, the window is open. */
+	ksft_print_msg("race: 2M SPTEs from L1's writes: %lu in %lu VMs%s; %lu CLEARs\n",
+		       huge, attempts, thp_configured() ? "" : " (no THP)", clears);
+	ksft_print_msg("PASS race: %lu rounds, %lu page checks, %d L2 passes each\n",
+		       attempts, attempts * TEST_NPAGES, RACE_PASSES);
+}
+
+int main(int argc, char *argv[])
+{
+	u64 rounds = 8;
+	int opt, m, only = -1;
+	bool manual;
+
+	while ((opt = getopt(argc, argv, "M:i:h")) != -1) {
+		switch (opt) {
+		case 'M':
+			for (m = 0; m < NR_MODES; m++)
+				if (!strcmp(optarg, mode_name[m]))
+					only = m;
+			TEST_ASSERT(only >= 0, "unknown mode '%s'", optarg);
+			break;
+		case 'i':
+			rounds = atoi_positive("rounds", optarg);
+			break;
+		default:
+			printf("usage: %s [-M get|clear|race] [-i ROUNDS]\n", argv[0]);
+			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
+		}
+	}
+
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM));
+	__TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_NPT),
+		       "KVM does not expose NPT to L1 (kvm_amd.npt=0?): no nested paging to test");
+
+	ksft_print_header();
+	ksft_set_plan(only < 0 ? NR_MODES : 1);
+	ksft_print_msg("kvm_amd.npt=%d kvm.tdp_mmu=%d\n", get_kvm_amd_param_bool("npt"),
+		       get_kvm_param_bool("tdp_mmu"));
+
+	manual = (kvm_check_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) & MANUAL_FLAGS) == MANUAL_FLAGS;
+	for (m = 0; m < NR_MODES; m++) {
+		if (only >= 0 && m != only)
+			continue;
+		if (m != M_GET && !manual) {
+			ksft_test_result_skip("%s: no manual protect with initially-set\n",
+					      mode_name[m]);
+			continue;
+		}
+		memset(stats, 0, sizeof(stats));
+		if (m == M_RACE)
+			test_race(rounds);
+		else
+			test_rounds(m, rounds);
+		if (have_taken)
+			ksft_print_msg("stats %s: pf_fast=%lu pf_taken=%lu\n",
+				       mode_name[m], stats[0], stats[1]);
+		else
+			ksft_print_msg("stats %s: pf_fast=%lu\n", mode_name[m], stats[0]);
+		ksft_test_result_pass("%s\n", mode_name[m]);
+	}
+	ksft_finished();
+}
