@@ -72,6 +72,18 @@
  *      by INVLPG) and writes through them.  Under shadow paging (npt=0/ept=0,
  *      PVM) these are writes to shadowed guest page tables.
  *
+ *  -H  huge pages: the slot is THP backed, the guest maps the region with
+ *      2M pages, and dirty logging is off for the first HUGE_WARMUP seconds,
+ *      so that KVM maps the region with 2M SPTEs (npt=1) or shadows the
+ *      guest's 2M pages (npt=0) while the vCPUs write.  At the first
+ *      quiesce point the slot gets KVM_MEM_LOG_DIRTY_PAGES: get-log and
+ *      dirty-ring write-protect (or split) the huge SPTEs then, clear-log
+ *      with initially-set leaves them to the CLEARs, which split them
+ *      while the vCPUs write.  The warm-up is not checked (no log), guest
+ *      memory is; at least one interval with the log on is checked after
+ *      it, even past -t or -i.  -D and -P start with the log, and break
+ *      host huge pages from then on.
+ *
  *  -X  self-check: inject a lost dirty bit.  From the second check interval
  *      on, one gfn reported by the first collection of the interval is
  *      masked out of the union; the test must fail.
@@ -109,6 +121,7 @@
 #define MAX_PT_ALIAS		16	/* -G: guest PT pages mapped for the guest */
 #define TEST_GVA		0xc0000000ul
 #define QUIESCE_TIMEOUT		120	/* seconds; a stuck vCPU fails the test */
+#define HUGE_WARMUP		1.0	/* -H: seconds of writes before the log is on */
 
 enum log_mode {
 	MODE_GET_LOG,
@@ -225,7 +238,8 @@ static int rounds_per_check = 8;
 static uint64_t opt_rounds;		/* 0: time limited */
 static double opt_seconds = 2.0;
 static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
-static bool opt_inject_content;
+static bool opt_inject_content, opt_huge;
+static bool logging_on;		/* -H: off until the first quiesce point */
 static uint64_t opt_stride;
 static uint32_t opt_seed;
 static bool seed_given;
@@ -607,6 +621,8 @@ static void collect_dirty_ring(bool full)
 
 static void collect(bool full)
 {
+	if (!logging_on)
+		return;
 	switch (mode) {
 	case MODE_GET_LOG:
 		collect_get_log();
@@ -802,8 +818,17 @@ static int quiesce_and_check(uint64_t *gen, bool last)
 	}
 	churn_pause();
 
-	collect(true);
-	missing = check_interval();
+	if (logging_on) {
+		collect(true);
+		missing = check_interval();
+	} else {
+		/* -H: no log yet; the huge SPTEs of the interval are up now. */
+		ksft_print_msg("-H: %lu 2M SPTEs before dirty logging, now enabled\n",
+			       vm_get_stat(vm, "pages_2m"));
+		vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+		logging_on = true;
+		missing = 0;
+	}
 	/*
 	 * A write dropped as MMIO (-P under forced emulation) never reaches
 	 * memory; the replay cannot tell which one.
@@ -961,10 +986,18 @@ static void setup_remap_windows(uint64_t region_gva)
 		virt_map(vm, alias_gva + k * PAGE_SIZE, pt_pages[k], 1);
 }
 
+static void start_churn(void)
+{
+	if (opt_dontneed)
+		pthread_create(&churn_threads[nr_churn++], NULL, dontneed_fn, NULL);
+	if (opt_protect)
+		pthread_create(&churn_threads[nr_churn++], NULL, protect_fn, NULL);
+}
+
 static int run_mode(enum log_mode m)
 {
 	uint64_t region_gva = TEST_GVA, gen = 0, extra, i;
-	double t_end;
+	double t_end, t_log;
 	int v, missing = 0;
 
 	mode = m;
@@ -992,9 +1025,15 @@ static int run_mode(enum log_mode m)
 		region_gpa = (vm->max_gfn - npages - 1) * PAGE_SIZE;
 		region_gpa = align_down(region_gpa, 1ul << 21);
 	}
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, region_gpa, TEST_SLOT,
-				    npages, KVM_MEM_LOG_DIRTY_PAGES);
-	virt_map(vm, region_gva, region_gpa, npages);
+	TEST_ASSERT(!opt_huge || !(region_gpa % (1ul << 21)), "-H needs a 2M aligned -p");
+	logging_on = !opt_huge;
+	vm_userspace_mem_region_add(vm, opt_huge ? VM_MEM_SRC_ANONYMOUS_THP : VM_MEM_SRC_ANONYMOUS,
+				    region_gpa, TEST_SLOT, npages,
+				    logging_on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	if (opt_huge)
+		virt_map_level(vm, region_gva, region_gpa, npages * PAGE_SIZE, PG_LEVEL_2M);
+	else
+		virt_map(vm, region_gva, region_gpa, npages);
 	host_mem = addr_gpa2hva(vm, region_gpa);
 	/*
 	 * Allocate every page now.  A page the host only read (the snapshot
@@ -1064,23 +1103,29 @@ static int run_mode(enum log_mode m)
 
 	for (v = 0; v < nr_vcpus; v++)
 		pthread_create(&vcpu_threads[v], NULL, vcpu_thread_fn, vcpus[v]);
-	if (opt_dontneed)
-		pthread_create(&churn_threads[nr_churn++], NULL, dontneed_fn, NULL);
-	if (opt_protect)
-		pthread_create(&churn_threads[nr_churn++], NULL, protect_fn, NULL);
+	/* -H: host huge pages stay whole until the log is on. */
+	if (!opt_huge)
+		start_churn();
 
 	t_end = now_sec() + opt_seconds;
+	t_log = now_sec() + HUGE_WARMUP;
 	for (i = 1; ; i++) {
+		bool done;
+
 		if (opt_interval_us)
 			usleep(opt_interval_us);
 		collect(false);
 		cnt_rounds++;
-		if (opt_rounds ? i >= opt_rounds : now_sec() >= t_end)
+		done = opt_rounds ? i >= opt_rounds : now_sec() >= t_end;
+		/* -H: at least one interval with the log on gets checked. */
+		if (done && logging_on)
 			break;
-		if (i % rounds_per_check == 0) {
+		if (logging_on ? i % rounds_per_check == 0 : done || now_sec() >= t_log) {
 			missing = quiesce_and_check(&gen, false);
 			if (missing)
 				break;
+			if (opt_huge && !nr_churn)
+				start_churn();
 		}
 	}
 	if (!missing)
@@ -1133,7 +1178,8 @@ static void help(const char *name)
 {
 	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
 	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
-	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-X] [-Y] [-s seed] [-h]\n\n", name);
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-X] [-Y]\n"
+	       "          [-s seed] [-h]\n\n", name);
 	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
 	     "     get-log:    KVM_GET_DIRTY_LOG (fetch, clear and write-protect)\n"
 	     "     clear-log:  MANUAL_DIRTY_LOG_PROTECT2: GET, then CLEAR in chunks\n"
@@ -1153,6 +1199,7 @@ static void help(const char *name)
 	     " -D: churn: madvise(MADV_DONTNEED) random chunks while vCPUs write\n"
 	     " -P: churn: mprotect(PROT_READ) random chunks for a while, then RW\n"
 	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
+	     " -H: huge pages: THP backed slot, guest 2M mappings of the region\n"
 	     " -X: self-check: inject a lost dirty bit; the test must FAIL\n"
 	     " -Y: self-check: corrupt one qword of guest memory; the test must FAIL\n"
 	     " -s: random seed (default: time based)\n"
@@ -1164,7 +1211,7 @@ int main(int argc, char *argv[])
 {
 	int opt, m, failed = 0, nr_tests = 0;
 
-	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGXYs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHXYs:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "all")) {
@@ -1218,6 +1265,9 @@ int main(int argc, char *argv[])
 		case 'G':
 			opt_remap = true;
 			break;
+		case 'H':
+			opt_huge = true;
+			break;
 		case 'X':
 			opt_inject = true;
 			break;
@@ -1236,6 +1286,8 @@ int main(int argc, char *argv[])
 
 	TEST_ASSERT(region_bytes >= PAGE_SIZE && region_bytes % PAGE_SIZE == 0,
 		    "-b must be a multiple of 4K");
+	TEST_ASSERT(!opt_huge || region_bytes % (1ul << 21) == 0,
+		    "-H needs -b to be a multiple of 2M");
 	TEST_ASSERT(!opt_disjoint || region_bytes / PAGE_SIZE >= (uint64_t)nr_vcpus,
 		    "-d needs at least one page per vCPU");
 	if (!seed_given)
