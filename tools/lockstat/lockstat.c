@@ -29,6 +29,7 @@
 #include "json.h"
 #include "ksyms.h"
 #include "trace_helpers.h"
+#include "vmname.h"
 
 #define TOOL "lockstat"
 
@@ -96,7 +97,8 @@ static void usage(FILE *f)
 "  -j, --json         one NDJSON object per interval on stdout\n"
 "  -s, --stacks N     call sites shown per VM and mode (default %d);\n"
 "                     0 also turns stack collection off\n"
-"  -v, --verbose      full call stacks, libbpf debug messages\n"
+"  -v, --verbose      full call stacks, struct kvm addresses, libbpf\n"
+"                     debug messages\n"
 "      --source SRC   auto (default), raw, lockdep or contention\n"
 "      --features     report which kernel hooks are usable and exit\n"
 "      --selftest     check the BPF accounting with synthetic events\n"
@@ -1346,7 +1348,7 @@ static void report(struct report *r)
 {
 	bool wait = source_has_wait(feat.source);
 	bool hold = source_has_hold(feat.source);
-	char tbuf[64], sbuf[64];
+	char tbuf[64], sbuf[64], name[VM_NAME_LEN];
 	struct timespec ts;
 	struct tm tm;
 	int slot, m, i;
@@ -1394,10 +1396,12 @@ static void report(struct report *r)
 		}
 		memcpy(prev_vm[slot].st, cur, sizeof(cur));
 		r->nvms++;
+		vm_name_comm(vm.tgid, vm.comm, name, sizeof(name));
 
 		if (env.json) {
 			json_begin_object(jw);
 			json_kv_u64(jw, "vm_id", vm.vm_id);
+			json_kv_string(jw, "name", name);
 			json_kv_u64(jw, "pid", vm.tgid);
 			if (vm.userspace_pid > 0)
 				json_kv_s64(jw, "userspace_pid", vm.userspace_pid);
@@ -1425,8 +1429,10 @@ static void report(struct report *r)
 			json_end_object(jw);
 			json_end_object(jw);
 		} else {
-			printf("VM %u  pid %u (%s)  kvm 0x%llx%s%s\n", vm.vm_id,
-			       vm.tgid, vm.comm, (unsigned long long)vm.kvm,
+			printf("VM %s  id %u  pid %u", name, vm.vm_id, vm.tgid);
+			if (env.verbose)
+				printf("  kvm 0x%llx", (unsigned long long)vm.kvm);
+			printf("%s%s\n",
 			       vm.found_by == LS_FOUND_CREATE ? "  new" : "",
 			       vm.state == LS_VM_DEAD ? "  exited" : "");
 			if (!d[0].acquired && !d[1].acquired &&

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ctype.h>
+#include <sys/prctl.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -28,6 +29,7 @@
 #include "errors.h"
 #include "json.h"
 #include "trace_helpers.h"
+#include "vmname.h"
 
 #define TOOL "trace-fastpf"
 #define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
@@ -75,7 +77,9 @@ enum {
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Trace only the VMs of this VMM process", 0 },
 	{ "json", 'j', NULL, 0, "NDJSON output: one object per line", 0 },
-	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf)", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "Verbose output: struct kvm addresses, every probe, libbpf debug "
+	  "messages", 0 },
 	{ "features", OPT_FEATURES, NULL, 0,
 	  "Print which metrics are live on this kernel and exit", 0 },
 	{ "max-vms", OPT_MAX_VMS, "N", 0,
@@ -960,17 +964,27 @@ static void print_enum_counts(const char *title, const __u64 *c,
 	printf("%s\n", n ? "" : " none");
 }
 
+/* the VMM process of a VM */
+static __u32 vm_pid(const struct vm_rec *r)
+{
+	return r->have_vm ? r->cur.pid :
+	       (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0);
+}
+
 static void print_vm_human(struct vm_rec *r, const struct view *v,
 			   double secs, bool cumulative)
 {
 	const struct fpf_vm *vm = &v->vm;
+	char buf[32], name[VM_NAME_LEN];
 	struct fpf_vcpu d;
-	char buf[32];
 	int i;
 
-	printf("VM %d  pid %u  vcpus %d%s\n", r->id,
-	       r->have_vm ? r->cur.pid : (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0),
-	       r->nr_vcpus, r->cur.dead ? "  (destroyed)" : "");
+	vm_name(vm_pid(r), name, sizeof(name));
+	printf("VM %s  id %d  pid %u", name, r->id, vm_pid(r));
+	if (env.verbose)
+		printf("  kvm 0x%llx", (unsigned long long)r->kvm);
+	printf("  vcpus %d%s\n", r->nr_vcpus,
+	       r->cur.dead ? "  (destroyed)" : "");
 	if (r->nr_vcpus) {
 		printf("%4s %8s %7s %7s %8s %7s %7s %7s %8s %7s\n", "VCPU",
 		       "FIXED", "SPUR", "SLOW", "PASSES", "RETRY", "CMPXCHG",
@@ -1117,13 +1131,20 @@ static void print_vm_json(struct json *j, struct vm_rec *r,
 			  const struct view *v, double secs, bool cumulative)
 {
 	const struct fpf_vm *vm = &v->vm;
+	char name[VM_NAME_LEN], addr[24];
 	struct fpf_vcpu d;
 	int i;
 
+	vm_name(vm_pid(r), name, sizeof(name));
 	json_begin_object(j);
 	json_kv_u64(j, "vm", r->id);
-	json_kv_u64(j, "pid", r->have_vm ? r->cur.pid :
-		    (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0));
+	json_kv_string(j, "name", name);
+	json_kv_u64(j, "pid", vm_pid(r));
+	if (env.verbose) {
+		snprintf(addr, sizeof(addr), "0x%llx",
+			 (unsigned long long)r->kvm);
+		json_kv_string(j, "kvm", addr);
+	}
 	json_kv_bool(j, "destroyed", r->cur.dead);
 	json_fault_counters(j, &v->all);
 
@@ -1568,6 +1589,30 @@ static int run_selftest(void)
 		vcpu_add(&sum, &ra->vcpus[i].cur);
 	CHECK_EQ("A all fixed+spurious (== pf_fast)",
 		 fixed_of(&sum) + spurious_of(&sum), 2);
+	/* the VMM of A is this process: named COMM[PID] (no -name here) */
+	{
+		char *mem = NULL, want[64], comm[16] = "";
+		size_t len = 0;
+		FILE *f = open_memstream(&mem, &len);
+		struct json *jj = f ? json_new(f) : NULL;
+		struct view v;
+
+		if (jj) {
+			make_view(&v, ra, true);
+			print_vm_json(jj, ra, &v, 1.0, true);
+		}
+		json_free(jj);
+		if (f)
+			fclose(f);
+		prctl(PR_GET_NAME, comm);
+		snprintf(want, sizeof(want), "\"name\":\"%s[%d]\"", comm,
+			 getpid());
+		CHECK_EQ("JSON: VM A has \"name\":\"COMM[PID]\"",
+			 mem && strstr(mem, want), 1);
+		CHECK_EQ("JSON: \"kvm\" address only with -v",
+			 mem && strstr(mem, "\"kvm\":\"0x1000\""), env.verbose);
+		free(mem);
+	}
 
 	/* interval deltas */
 	snapshot_done();
