@@ -42,7 +42,7 @@ SOAK_ACCEL ?= tcg,thread=single
 # QEMU=10 (default): the system's qemu-system-x86_64; QEMU=7.2: bookworm's.
 QEMU      ?= 10
 ifeq ($(QEMU),7.2)
-QEMU_BIN  := $(BUILD)/qemu-7.2/usr/bin/qemu-system-x86_64
+QEMU_BIN  := $(BUILD)/qemu-7.2/qemu-system-x86_64
 else ifeq ($(QEMU),10)
 QEMU_BIN  := qemu-system-x86_64
 else

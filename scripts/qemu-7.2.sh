@@ -2,15 +2,24 @@
 # Unpack bookworm's QEMU 7.2 into DIR, next to the system's QEMU 10 from
 # bookworm-backports, for side-by-side emulator runs (make ... QEMU=7.2).
 # The binary finds its firmware relative to itself (DIR/usr/share/qemu,
-# DIR/usr/share/seabios, DIR/usr/lib/ipxe/qemu), so the two never mix.
+# DIR/usr/share/seabios, DIR/usr/lib/ipxe/qemu); its TCG accelerator is a
+# module, which the wrapper DIR/qemu-system-x86_64 points it at with
+# QEMU_MODULE_DIR (else it would load QEMU 10's and fail).
 #
-# usage: qemu-7.2.sh DIR      prints DIR/usr/bin/qemu-system-x86_64
+# usage: qemu-7.2.sh DIR      prints DIR/qemu-system-x86_64, the wrapper
 set -euo pipefail
 
 dir=$(realpath -m "$1")
 bin=$dir/usr/bin/qemu-system-x86_64
-if [ -x "$bin" ] && "$bin" --version | grep -q 'version 7\.2\.'; then
-	echo "$bin"
+wrapper=$dir/qemu-system-x86_64
+
+# The accelerator loads and the monitor answers: the module is found.
+works() {
+	[ -x "$wrapper" ] && "$wrapper" --version | grep -q 'version 7\.2\.' &&
+		echo quit | "$wrapper" -M none -accel tcg -display none -monitor stdio > /dev/null 2>&1
+}
+if works; then
+	echo "$wrapper"
 	exit 0
 fi
 
@@ -19,7 +28,7 @@ version() {
 	apt-cache madison "$1" | awk -F'|' '$3 ~ /bookworm\/main/ { gsub(/ /, "", $2); print $2; exit }'
 }
 pkgs=()
-for p in qemu-system-x86 qemu-system-data seabios ipxe-qemu; do
+for p in qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu; do
 	v=$(version "$p")
 	[ -n "$v" ] || { echo "qemu-7.2: no bookworm version of $p in apt's lists" >&2; exit 1; }
 	pkgs+=("$p=$v")
@@ -53,5 +62,10 @@ if [ -n "$missing" ]; then
 	echo "qemu-7.2: $bin needs libraries that are not installed: $missing" >&2
 	exit 1
 fi
-"$bin" --version | grep -q 'version 7\.2\.' || { echo "qemu-7.2: $bin is not 7.2" >&2; exit 1; }
-echo "$bin"
+cat > "$wrapper" <<EOS
+#!/bin/sh
+QEMU_MODULE_DIR=$dir/usr/lib/x86_64-linux-gnu/qemu exec $bin "\$@"
+EOS
+chmod +x "$wrapper"
+works || { echo "qemu-7.2: $wrapper does not start a TCG machine" >&2; exit 1; }
+echo "$wrapper"

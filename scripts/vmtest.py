@@ -45,7 +45,7 @@ def run_mode(args, mode):
     there every failure counts the first time.
     """
     r = boot_once(args, mode)
-    if not multi_threaded(args):
+    if not multi_threaded(args) or r["qemu_failed"]:
         return r
     why = None
     if r["died_before_init"]:
@@ -135,6 +135,13 @@ def boot_once(args, mode):
     res["qemu_rc"] = proc.returncode
     res["died_before_init"] = (not timed_out and "KTAP version 1" not in text
                                and not res["problems"][1:])
+    # QEMU itself gave up (bad option, missing module): nothing booted.
+    res["qemu_failed"] = (not timed_out and proc.returncode != 0
+                          and "Linux version" not in text)
+    if res["qemu_failed"]:
+        first = text.strip().splitlines()[:1] or ["(no output)"]
+        res["problems"].insert(0, f"QEMU did not start the guest (exit "
+                                  f"{proc.returncode}): {first[0]}")
     return res
 
 
