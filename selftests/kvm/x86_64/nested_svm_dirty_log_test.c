@@ -27,25 +27,30 @@
  *    only: with KVM_DIRTY_LOG_INITIALLY_SET every bit starts set.
  *
  *  race (defect 3 regression; -i ROUNDS attempts, a fresh VM each):
- *    TEST_SLOT is THP backed and not yet dirty logged.  Before any VMRUN, L1
- *    writes every test page through its own 2M mapping of GPA_L1: the TDP
- *    MMU maps the slot with a 2M SPTE, and the VM has no rmaps.  The host
- *    then enables dirty logging with manual protect and initially-set (no
- *    write protection: the 2M SPTE stays) and starts a thread that loops
- *    { GET; CLEAR what it got, the whole slot in one ioctl; record what each
- *    page it cleared holds }, while L1 does its first VMRUN and L2 writes
- *    every test page RACE_PASSES times, a new value each pass.  With
- *    tdp_mmu=1 the first CLEAR holds mmu_lock for read ("no rmaps") and
- *    drops it to split the 2M SPTE.  The first nested VMRUN can allocate
- *    rmaps and install writable shadow-NPT SPTEs meanwhile, which the rest of
- *    the CLEAR's batches, walking the TDP MMU only, do not write-protect.
- *    A write through such an SPTE after its bit was cleared must be logged.
- *    After L2 exits, the thread stops and a last GET, checked:
- *      - a page that changed after the CLEAR of its bit is in a later GET;
- *      - every page is in some GET and holds the last pass's value.
+ *    TEST_SLOT is 64M, THP backed and not yet dirty logged, and the NPT
+ *    maps L2's test pages to its last 2M.  Before any VMRUN, L1 writes each
+ *    2M of the slot through its own 2M mapping of GPA_L1: the TDP MMU maps
+ *    the slot with 32 2M SPTEs, and the VM has no rmaps.  The host then
+ *    enables dirty logging with manual protect and initially-set (no write
+ *    protection: the 2M SPTEs stay) and starts a thread that loops { GET;
+ *    CLEAR what it got, the whole slot in one ioctl; record what each page
+ *    it cleared holds }, while L1 does its first VMRUN and L2 writes every
+ *    test page RACE_PASSES times, a new value each pass, last page first.
+ *    With tdp_mmu=1 the first CLEAR holds mmu_lock for read ("no rmaps")
+ *    and drops it for each of the 32 splits before it reaches the last 2M.
+ *    The first nested VMRUN can allocate rmaps and install writable
+ *    shadow-NPT SPTEs meanwhile, which the rest of the CLEAR's batches,
+ *    walking the TDP MMU only, would not write-protect.  A write through
+ *    such an SPTE after its bit was cleared must be logged.  After L2
+ *    exits, the thread stops and a last GET, checked:
+ *      - a slot page that changed after the CLEAR of its bit is in a later
+ *        GET;
+ *      - every slot page is in some GET, every test page holds the last
+ *        pass's value.
  *    The second alone proves little (the first GET returns every bit,
- *    initially set); the window is not forced, a pass may not have hit it.
- *
+ *    initially set).  The window is not forced: a pass does not prove it
+ *    was hit (vm/plans/nested-race runs it many times).
+
  * After each mode the vCPU stats pf_fast and pf_taken are printed.
  */
 #include <pthread.h>
@@ -64,8 +69,9 @@
 #include "ucall_common.h"
 
 #define TEST_SLOT	1
-#define TEST_NPAGES	512ul			/* 2M: one huge page */
-#define TEST_SIZE	(TEST_NPAGES * PAGE_SIZE)
+#define TEST_NPAGES	512ul			/* pages L2 writes: 2M */
+#define RACE_NPAGES	16384ul			/* race: slot of 64M, 32 huge pages */
+#define RACE_FIRST	(RACE_NPAGES - TEST_NPAGES)	/* race: L2 writes the last 2M */
 #define HPAGE		(2ul << 20)
 #define GPA_L1		(4ul << 30)		/* TEST_SLOT */
 #define GPA_L2		(5ul << 30)		/* in no memslot */
@@ -98,10 +104,12 @@ static const char * const mode_name[NR_MODES] = { "get", "clear", "race" };
 
 /* Guest globals, set by the host. */
 static u64 nr_rounds;
+static u64 slot_npages;			/* TEST_NPAGES, or RACE_NPAGES */
 static bool race;
 static u64 l1_vmrun_now;		/* race: L1 is about to VMRUN */
 
 static u64 *test_mem;		/* host mapping of GPA_L1 */
+static u64 l2_first;		/* slot page that L2's page 0 maps */
 
 static inline bool l2_writes(u64 page, u64 round)
 {
@@ -118,7 +126,7 @@ static void l2_guest_code(void)
 	u64 r, p;
 
 	if (race) {
-		/* Last page first: its batch is the last of a whole-slot CLEAR. */
+		/* Last page first: the last batch of a whole-slot CLEAR. */
 		for (r = 0; r < RACE_PASSES; r++)
 			for (p = TEST_NPAGES; p--; )
 				WRITE_ONCE(*l2_page(p), VAL(RACE_TAG, r, p));
@@ -147,7 +155,7 @@ static void l1_guest_code(struct svm_test_data *svm, u64 npt_root)
 
 	if (race) {
 		GUEST_SYNC(0);		/* the host counts 2M SPTEs before... */
-		for (p = 0; p < TEST_NPAGES; p++)
+		for (p = 0; p < slot_npages; p += HPAGE / PAGE_SIZE)
 			WRITE_ONCE(*(u64 *)(L1_TEST_GVA + p * PAGE_SIZE),
 				   VAL(L1_TAG, 0, p));
 		GUEST_SYNC(0);		/* ...and after L1's writes */
@@ -165,9 +173,16 @@ static void l1_guest_code(struct svm_test_data *svm, u64 npt_root)
 	GUEST_DONE();
 }
 
-static u64 page_val(u64 page)
+/* @page: a page of the slot. */
+static u64 slot_val(u64 page)
 {
 	return READ_ONCE(test_mem[page * PAGE_SIZE / sizeof(u64)]);
+}
+
+/* @page: a page L2 writes. */
+static u64 page_val(u64 page)
+{
+	return slot_val(l2_first + page);
 }
 
 static u64 npt_alloc_table(struct kvm_vm *vm)
@@ -216,8 +231,8 @@ static u64 npt_build(struct kvm_vm *vm)
 	for (gpa = start & ~(HPAGE - 1); gpa < end; gpa += HPAGE)
 		npt_map(vm, root, gpa, gpa, PG_LEVEL_2M);
 	for (p = 0; p < TEST_NPAGES; p++)
-		npt_map(vm, root, GPA_L2 + p * PAGE_SIZE, GPA_L1 + p * PAGE_SIZE,
-			PG_LEVEL_4K);
+		npt_map(vm, root, GPA_L2 + p * PAGE_SIZE,
+			GPA_L1 + (l2_first + p) * PAGE_SIZE, PG_LEVEL_4K);
 	return root;
 }
 
@@ -234,12 +249,14 @@ static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
 	if (m == M_RACE && thp_configured())
 		src = VM_MEM_SRC_ANONYMOUS_THP;
 	/* race: dirty logging from the start would forbid the 2M SPTE. */
-	vm_userspace_mem_region_add(vm, src, GPA_L1, TEST_SLOT, TEST_NPAGES,
+	slot_npages = m == M_RACE ? RACE_NPAGES : TEST_NPAGES;
+	l2_first = m == M_RACE ? RACE_FIRST : 0;
+	vm_userspace_mem_region_add(vm, src, GPA_L1, TEST_SLOT, slot_npages,
 				    m == M_RACE ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
 	test_mem = addr_gpa2hva(vm, GPA_L1);
 	virt_map(vm, TEST_GVA, GPA_L2, TEST_NPAGES);
 	if (m == M_RACE)
-		virt_map_level(vm, L1_TEST_GVA, GPA_L1, TEST_SIZE, PG_LEVEL_2M);
+		virt_map_level(vm, L1_TEST_GVA, GPA_L1, slot_npages * PAGE_SIZE, PG_LEVEL_2M);
 
 	vcpu_alloc_svm(vm, &svm_gva);
 	vcpu_args_set(*vcpu, 2, svm_gva, npt_build(vm));
@@ -247,6 +264,7 @@ static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
 	nr_rounds = race ? 1 : rounds;
 	sync_global_to_guest(vm, race);
 	sync_global_to_guest(vm, nr_rounds);
+	sync_global_to_guest(vm, slot_npages);
 	return vm;
 }
 
@@ -352,8 +370,8 @@ static void test_rounds(enum mode m, u64 rounds)
 struct race_log {
 	struct kvm_vm *vm;
 	unsigned long *bm, *all;	/* the last GET, the union of all GETs */
-	u64 snap[TEST_NPAGES];	/* a page's value after its last CLEAR */
-	bool armed[TEST_NPAGES];	/* cleared, not reported since */
+	u64 snap[RACE_NPAGES];	/* a slot page's value after its last CLEAR */
+	bool armed[RACE_NPAGES];	/* cleared, not reported since */
 	u64 *vmrun_now;
 	bool stop;
 	u64 clears;
@@ -364,7 +382,7 @@ static void race_get(struct race_log *rl)
 	u64 p;
 
 	kvm_vm_get_dirty_log(rl->vm, TEST_SLOT, rl->bm);
-	for (p = 0; p < TEST_NPAGES; p++) {
+	for (p = 0; p < RACE_NPAGES; p++) {
 		if (test_bit(p, rl->bm)) {
 			__set_bit(p, rl->all);
 			rl->armed[p] = false;
@@ -382,16 +400,17 @@ static void *race_collector(void *arg)
 	while (!READ_ONCE(rl->stop)) {
 		race_get(rl);
 		/*
-		 * One ioctl, eight 64-page batches: the lock mode is chosen once
-		 * per ioctl, so rmaps that appear while the first batch splits
-		 * the 2M SPTE meet the later batches in the same ioctl.  A
-		 * 64-page CLEAR would choose afresh for every batch.
+		 * One ioctl of 256 64-page batches: the lock mode is chosen once
+		 * per ioctl, and the first CLEAR splits 32 2M SPTEs, dropping
+		 * mmu_lock for each, before it reaches the last 2M, which L2
+		 * writes.  Rmaps that appear meanwhile meet the later batches in
+		 * the same ioctl.  A 64-page CLEAR would choose afresh per batch.
 		 */
-		kvm_vm_clear_dirty_log(rl->vm, TEST_SLOT, rl->bm, 0, TEST_NPAGES);
+		kvm_vm_clear_dirty_log(rl->vm, TEST_SLOT, rl->bm, 0, RACE_NPAGES);
 		/* Write-protected and flushed now: any later change must be logged. */
-		for (p = 0; p < TEST_NPAGES; p++) {
+		for (p = 0; p < RACE_NPAGES; p++) {
 			if (test_bit(p, rl->bm)) {
-				rl->snap[p] = page_val(p);
+				rl->snap[p] = slot_val(p);
 				rl->armed[p] = true;
 			}
 		}
@@ -407,17 +426,17 @@ static void test_race(u64 attempts)
 	struct kvm_vcpu *vcpu;
 	pthread_t thread;
 
-	rl.bm = bitmap_zalloc(TEST_NPAGES);
-	rl.all = bitmap_zalloc(TEST_NPAGES);
+	rl.bm = bitmap_zalloc(RACE_NPAGES);
+	rl.all = bitmap_zalloc(RACE_NPAGES);
 	for (a = 1; a <= attempts; a++) {
 		rl.vm = create_vm(M_RACE, &vcpu, 1);
 		run_to(vcpu, "race", 0);
 		huge -= vm_get_stat(rl.vm, "pages_2m");
-		run_to(vcpu, "race", 0);	/* L1 wrote every test page */
+		run_to(vcpu, "race", 0);	/* L1 wrote every 2M of the slot */
 		huge += vm_get_stat(rl.vm, "pages_2m");
 		vm_mem_region_set_flags(rl.vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
 
-		bitmap_zero(rl.all, TEST_NPAGES);
+		bitmap_zero(rl.all, RACE_NPAGES);
 		memset(rl.armed, 0, sizeof(rl.armed));
 		rl.stop = false;
 		rl.clears = 0;
@@ -429,14 +448,17 @@ static void test_race(u64 attempts)
 		race_get(&rl);
 		clears += rl.clears;
 
+		for (p = 0; p < RACE_NPAGES; p++) {
+			v = slot_val(p);
+			TEST_ASSERT(!rl.armed[p] || v == rl.snap[p],
+				    "FAIL race: round %lu slot page %lu: changed from 0x%lx to 0x%lx after a CLEAR re-armed it, but no later GET reported it",
+				    a, p, rl.snap[p], v);
+			TEST_ASSERT(test_bit(p, rl.all),
+				    "FAIL race: round %lu slot page %lu: in no GET", a, p);
+		}
 		for (p = 0; p < TEST_NPAGES; p++) {
 			v = page_val(p);
 			want = VAL(RACE_TAG, RACE_PASSES - 1, p);
-			TEST_ASSERT(!rl.armed[p] || v == rl.snap[p],
-				    "FAIL race: round %lu page %lu: changed from 0x%lx to 0x%lx after a CLEAR re-armed it, but no later GET reported it",
-				    a, p, rl.snap[p], v);
-			TEST_ASSERT(test_bit(p, rl.all),
-				    "FAIL race: round %lu page %lu: in no GET", a, p);
 			TEST_ASSERT(v == want,
 				    "FAIL race: round %lu page %lu: holds 0x%lx, expected 0x%lx",
 				    a, p, v, want);
@@ -447,11 +469,12 @@ static void test_race(u64 attempts)
 	}
 	free(rl.bm);
 	free(rl.all);
-	/* One 2M SPTE per VM: the first CLEAR splits it, the window is open. */
-	ksft_print_msg("race: 2M SPTEs from L1's writes: %lu in %lu VMs%s; %lu CLEARs\n",
-		       huge, attempts, thp_configured() ? "" : " (no THP)", clears);
-	ksft_print_msg("PASS race: %lu rounds, %lu page checks, %d L2 passes each\n",
-		       attempts, attempts * TEST_NPAGES, RACE_PASSES);
+	/* 32 2M SPTEs per VM: the first CLEAR splits them, the window is open. */
+	ksft_print_msg("race: 2M SPTEs from L1: %lu in %lu VMs (of %lu each)%s; %lu CLEARs\n",
+		       huge, attempts, (u64)(RACE_NPAGES * PAGE_SIZE / HPAGE),
+		       thp_configured() ? "" : " (no THP)", clears);
+	ksft_print_msg("PASS race: %lu rounds, %lu slot page checks, %d L2 passes each\n",
+		       attempts, attempts * RACE_NPAGES, RACE_PASSES);
 }
 
 int main(int argc, char *argv[])
