@@ -63,8 +63,10 @@ STEP      := scripts/step.sh
 
 ifeq ($(V),1)
 Q :=
+NO_PRINT_DIR :=
 else
 Q := @
+NO_PRINT_DIR := --no-print-directory
 endif
 export V
 
@@ -106,13 +108,13 @@ selftests: kernel
 	$(Q)$(STEP) selftests $(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
 
 tools: deps | $(BUILD)
-	$(Q)if [ -f tools/Makefile ]; then $(STEP) tools $(LOCK) $(MAKE) -C tools OUTPUT=$(TOOLS_OUT); fi
+	$(Q)if [ -f tools/Makefile ]; then $(STEP) tools $(LOCK) $(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT); fi
 
 initramfs: selftests tools
 	$(Q)$(STEP) initramfs scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)
 
 check-tools: tools
-	$(Q)if [ -f tools/Makefile ]; then $(STEP) check-tools $(MAKE) -C tools OUTPUT=$(TOOLS_OUT) check; fi
+	$(Q)if [ -f tools/Makefile ]; then $(STEP) check-tools $(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT) check; fi
 
 check-vm: initramfs qemu
 	$(Q)$(STEP) check-vm python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(BZIMAGE) --initrd $(INITRD) \
