@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Exit codes shared by the tools (trace-fastpf, lockstat).  Each has one
- * fixed one-line meaning; print it with tool_die()/exit_message().
+ * fixed one-line meaning; print it with tool_die()/exit_message().  The
+ * table at the end of --help (cli.c) comes from exit_summary(); the man
+ * pages' EXIT STATUS and Documentation/tools-cli.md list the same codes.
  */
 #ifndef __TOOLS_ERRORS_H
 #define __TOOLS_ERRORS_H
@@ -18,7 +20,27 @@ enum tool_exit {
 	EXIT_NOBTF	= 4,	/* no kernel BTF (/sys/kernel/btf/vmlinux) */
 	EXIT_NOPROBE	= 5,	/* none of the needed events/functions can
 				 * be attached on this kernel */
+	EXIT_NR,
 };
+
+/* one short line per code, for the table at the end of --help */
+static inline const char *exit_summary(int code)
+{
+	switch (code) {
+	case EXIT_OK:		return "ok (also when ended by SIGINT, SIGTERM "
+					"or SIGHUP)";
+	case EXIT_RUNTIME:	return "runtime error (BPF load, map read, a "
+					"failed --selftest)";
+	case EXIT_USAGE:	return "bad arguments (also: -p of a process "
+					"that does not exist)";
+	case EXIT_NOPERM:	return "missing privileges (root, or CAP_BPF "
+					"and CAP_PERFMON)";
+	case EXIT_NOBTF:	return "no kernel BTF: CO-RE impossible";
+	case EXIT_NOPROBE:	return "required kernel tracepoints or "
+					"functions missing";
+	default:		return "unknown";
+	}
+}
 
 static inline const char *exit_message(int code)
 {

@@ -81,23 +81,268 @@ require_tool() {
 	fi
 }
 
-# print the totals; the exit status is 0 only if nothing failed
-# wait_for PATTERN FILE...: until one FILE has a line matching PATTERN, or
-# 120 s have passed (attaching can take that long on a loaded machine).  For
-# signalling a tool once it is ready, rather than after a guessed delay.
+# wait_for [-p PID] PATTERN FILE...: until one FILE has a line matching
+# PATTERN, or 120 s have passed (attaching can take that long on a loaded
+# machine), or, with -p, process PID is gone (it will print nothing more).
+# For signalling a tool once it is ready, rather than after a guessed delay.
 # Remove FILE first: a line left by an earlier run would match at once, and
 # a signal sent before the tool installs its handlers is lost (sh starts
 # background commands with SIGINT ignored).
 wait_for() {
+	_wpid=
+	if [ "$1" = -p ]; then
+		_wpid=$2
+		shift 2
+	fi
 	_pat=$1
 	shift
 	_i=0
 	while ! grep -q -e "$_pat" "$@" 2> /dev/null && [ $_i -lt 1200 ]; do
+		if [ -n "$_wpid" ] && ! kill -0 "$_wpid" 2> /dev/null; then
+			break
+		fi
 		sleep 0.1
 		_i=$((_i + 1))
 	done
 }
 
+# wait_exit PID: until background process PID has ended, or 120 s have
+# passed; then it is killed (SIGKILL: exit 137), so that a tool that
+# ignores a signal fails its check instead of hanging the tests
+wait_exit() {
+	_i=0
+	while kill -0 "$1" 2> /dev/null && [ $_i -lt 1200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -s KILL "$1" 2> /dev/null
+}
+
+# signal_when_ready SIG PATTERN ARGS...: start the tool with ARGS, send it
+# SIG once PATTERN (its banner) is in its stdout or stderr, wait for it to
+# end; $rc, $tmp/out and $tmp/err as after run
+signal_when_ready() {
+	_sig=$1 _pat=$2
+	shift 2
+	rm -f "$tmp/out" "$tmp/err"	# an earlier run's banner must not count
+	"$tool" "$@" > "$tmp/out" 2> "$tmp/err" &
+	_pid=$!
+	wait_for -p "$_pid" "$_pat" "$tmp/out" "$tmp/err"
+	kill -s "$_sig" "$_pid" 2> /dev/null
+	wait_exit "$_pid"
+	wait "$_pid"
+	rc=$?
+}
+
+# ---- the command-line convention (Documentation/tools-cli.md) ----
+#
+# The same checks for every tool, so that they agree.  $name is the tool's
+# name as it prints it.
+
+# the exit-code table at the end of --help, one "  CODE  meaning" a line
+exit_table='0  ok
+1  runtime error
+2  bad arguments
+3  missing privileges
+4  no kernel BTF
+5  required kernel tracepoints or functions missing'
+
+# a pid that does not exist
+no_such_pid() {
+	_p=4194304
+	while [ -e /proc/$_p ]; do _p=$((_p - 1)); done
+	echo $_p
+}
+
+# a thread that is not its process's leader (its tid is not a process id),
+# or nothing
+thread_id() {
+	for _t in /proc/[0-9]*/task/[0-9]*; do
+		_pid=${_t#/proc/}
+		_pid=${_pid%%/*}
+		if [ "${_t##*/}" != "$_pid" ]; then
+			echo "${_t##*/} $_pid"
+			return
+		fi
+	done
+}
+
+# bad PATTERN ARGS...: exit 2, a message matching PATTERN on stderr only
+bad_args() {
+	_pat=$1
+	shift
+	run "$tool" "$@"
+	want 2 "bad arguments '$*'"
+	if [ -s "$tmp/err" ] && [ ! -s "$tmp/out" ] &&
+	   grep -q -- "$_pat" "$tmp/err"; then
+		ok "  ... message: $(head -1 "$tmp/err")"
+	else
+		bad "  ... expected '$_pat' on stderr only"
+		sed 's/^/     | /' "$tmp/err" | head -3
+	fi
+}
+
+# the checks that need no privileges: everything is decided while the
+# arguments are parsed.  Each run that would trace if an argument were
+# wrongly accepted has a count or -d, so that it ends.
+cli_usage_checks() {
+	nopid=$(no_such_pid)
+
+	# -p: not a number, <= 0 -> exit 2
+	for a in abc 0 -5 12x 1.5 0x10 "" " 7" 2147483648; do
+		bad_args "invalid PID: '$a'" -p "$a" 1 1
+	done
+	# -p: no such process -> exit 2, one message, the same in all tools
+	run "$tool" -p "$nopid" 1 1
+	want 2 "-p $nopid (no such process)"
+	if [ "$(cat "$tmp/err")" = "$name: no such process: $nopid" ] &&
+	   [ ! -s "$tmp/out" ]; then
+		ok "  ... message: $(cat "$tmp/err")"
+	else
+		bad "  ... expected exactly '$name: no such process: $nopid'"
+		sed 's/^/     | /' "$tmp/err" | head -3
+	fi
+	bad_args "no such process: $nopid" --pid="$nopid" --json 1 1
+	# -p of a thread: it names a process that is not what -p filters on
+	set -- $(thread_id)
+	if [ $# = 2 ]; then
+		bad_args "$1 is a thread of process $2" -p "$1" 1 1
+	else
+		skipped "-p of a thread: no multi-threaded process here"
+	fi
+
+	# -V: "<tool> <version> (libbpf X.Y)", exit 0
+	for v in -V --version; do
+		run "$tool" $v
+		want 0 "$v"
+		if [ "$(wc -l < "$tmp/out")" = 1 ] && [ ! -s "$tmp/err" ] &&
+		   grep -q "^$name [0-9][0-9.]* (libbpf [0-9][0-9]*\.[0-9][0-9]*)\$" \
+			"$tmp/out"; then
+			ok "  ... $(cat "$tmp/out")"
+		else
+			bad "  ... expected '$name <version> (libbpf X.Y)', got:"
+			sed 's/^/     | /' "$tmp/out" "$tmp/err" | head -3
+		fi
+	done
+
+	# --help ends with the exit codes
+	run "$tool" --help
+	want 0 "--help"
+	has "^Exit status:" "$tmp/out"
+	echo "$exit_table" | while IFS= read -r line; do
+		grep -q "^  $line" "$tmp/out" || echo "$line"
+	done > "$tmp/missing"
+	if [ ! -s "$tmp/missing" ]; then
+		ok "  ... lists exit codes 0-5"
+	else
+		bad "  ... exit codes missing from --help: $(tr '\n' ';' < "$tmp/missing")"
+	fi
+	if tail -1 "$tmp/out" | grep -q "^  5  "; then
+		ok "  ... the table ends the help"
+	else
+		bad "  ... the help does not end with the exit-code table"
+	fi
+	has "SIGHUP" "$tmp/out"
+	cp "$tmp/out" "$tmp/help"
+	run "$tool" -h
+	want 0 "-h"
+	if cmp -s "$tmp/out" "$tmp/help"; then ok "  ... same as --help"
+	else bad "  ... -h differs from --help"; fi
+
+	# interval, count, -d: exit 2
+	for a in 0 0.0 0.009 abc 1e3 1. . 0x10 86401 86400.5 1.0000000001 inf; do
+		bad_args "invalid interval: '$a'" -d 2 "$a" 1
+	done
+	bad_args "invalid option" -1
+	for a in 0 x 1.5 2147483648; do
+		bad_args "invalid count: '$a'" -d 2 1 "$a"
+	done
+	for a in 0 0.001 abc 1e3 1. -1 31622401; do
+		bad_args "invalid duration: '$a'" -d "$a" 1 1
+	done
+	bad_args "invalid duration: 'x'" --duration=x 1 1
+	bad_args "requires an argument" -d
+	bad_args "takes no interval, count or -d" --features 1
+	bad_args "takes no interval, count or -d" --features -d 1
+	bad_args "takes no interval, count or -d" --selftest -d 0.5
+	bad_args "exclude each other" --features --selftest
+}
+
+# cli_run_checks FINAL-TEXT FINAL-JSON BANNER-TEXT BANNER-JSON: root only.
+# FINAL-*: a line only the final report has; BANNER-*: the tool's "tracing"
+# line in text and JSON mode (stdout or stderr)
+cli_run_checks() {
+	_ft=$1 _fj=$2 _bt=$3 _bj=$4
+
+	# sub-second interval, count, -d
+	run "$tool" 0.5 2
+	want 0 "0.5 2 (sub-second interval)"
+	has "$_ft" "$tmp/out"
+	run "$tool" --json 0.25 2
+	want 0 "--json 0.25 2"
+	n=$(grep -c '"type":"interval"' "$tmp/out")
+	[ "$n" = 2 ] && ok "  ... 2 interval objects" ||
+		bad "  ... $n interval objects, expected 2"
+	has "$_fj" "$tmp/out"
+	json_lines "$tmp/out"
+	# -d ends the run with the final report.  Every run has a count
+	# too, so that it ends even if -d did not; the checks count reports,
+	# which cannot depend on timing: a run that ends at -d has at most one
+	# report per tick and one at the end of -d, never more.
+	run "$tool" -d 0.5 60 2
+	want 0 "-d 0.5 60 2"
+	has "$_ft" "$tmp/out"
+	run "$tool" --json -d 0.5 60 2
+	want 0 "--json -d 0.5 60 2"
+	n=$(grep -c '"type":"interval"' "$tmp/out")
+	[ "$n" = 1 ] && ok "  ... 1 interval object: -d ended the run" ||
+		bad "  ... $n interval objects, expected 1 (at the end of -d)"
+	has "$_fj" "$tmp/out"
+	run "$tool" --json --duration=0.5 0.2 50
+	want 0 "--json --duration=0.5 0.2 50"
+	n=$(grep -c '"type":"interval"' "$tmp/out")
+	[ "$n" -ge 1 ] && [ "$n" -le 3 ] &&
+		ok "  ... $n interval objects (0.2, 0.4 and 0.5 s at most)" ||
+		bad "  ... $n interval objects, expected 1 to 3"
+	has "$_fj" "$tmp/out"
+	json_lines "$tmp/out"
+	run "$tool" -d 3600 0.2 1
+	want 0 "count ends a run before -d"
+	has "$_ft" "$tmp/out"
+
+	# -p of a process without VMs: allowed, it may create one later
+	run "$tool" -p $$ 0.5 1
+	want 0 "-p \$\$ (a process without VMs)"
+	has "$_ft" "$tmp/out"
+
+	# signals: detach, final report, exit 0
+	for sig in HUP TERM INT; do
+		signal_when_ready $sig "$_bt" 3600
+		want 0 "SIG$sig ends the run"
+		has "$_ft" "$tmp/out"
+		signal_when_ready $sig "$_bj" --json 3600
+		want 0 "SIG$sig ends the run, --json"
+		has "$_fj" "$tmp/out"
+		json_lines "$tmp/out"
+	done
+	signal_when_ready HUP "$_bt" -d 3600
+	want 0 "SIGHUP before -d is over"
+	has "$_ft" "$tmp/out"
+
+	# bad arguments are reported before missing privileges
+	if command -v setpriv > /dev/null 2>&1 &&
+	   setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all true 2> /dev/null; then
+		run setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=-all "$tool" -p "$(no_such_pid)" 1 1
+		want 2 "no such process, unprivileged: exit 2, not 3"
+		has "no such process" "$tmp/err"
+	else
+		skipped "-p unprivileged: no (GNU) setpriv"
+	fi
+}
+
+# print the totals; the exit status is 0 only if nothing failed
 summary() {
 	[ "$skip" = 0 ] || echo "$skip skipped"
 	echo "$pass passed, $fail failed"

@@ -7,7 +7,7 @@
  * Documentation/lockstat.8 and bpf/lockstat.bpf.c.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <argp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +25,7 @@
 
 #include "lockstat.h"
 #include "lockstat.skel.h"
+#include "cli.h"
 #include "errors.h"
 #include "json.h"
 #include "ksyms.h"
@@ -39,22 +40,15 @@
 #define SITES_ENTRIES	16384
 #define STACKS_ENTRIES	8192
 
+/* the common options (-p, -j, -v, -d, ...) are in cli (cli.h) */
 static struct env {
-	pid_t pid;
-	bool json;
 	int nstacks;
-	bool verbose;
-	bool features;
-	bool selftest;
 	int source;		/* -1: auto */
-	unsigned long interval;	/* 0: one report when interrupted */
-	unsigned long count;	/* 0: until interrupted */
 } env = {
 	.nstacks = DEF_NSTACKS,
 	.source = -1,
 };
 
-static volatile sig_atomic_t exiting;
 
 static const char *source_names[] = {
 	[LS_SRC_RAW] = "raw",
@@ -82,138 +76,71 @@ static const char *mode_names[LS_NR_MODES] = { "read", "write" };
 /* ------------------------------------------------------------------ */
 /* arguments                                                           */
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: lockstat [-p PID] [-j|--json] [-s NSTACKS] [-v] [--source SRC]\n"
-"                [interval [count]]\n"
-"       lockstat --features [-j] [-v]\n"
-"       lockstat --selftest [-v]\n"
-"\n"
+static const char doc[] =
 "Who holds and who waits for kvm->mmu_lock: acquisitions, contentions,\n"
-"wait and hold times per VM, mode (read/write) and call site.\n"
-"\n"
-"  -p, --pid PID      only VMs of this VMM process (its tgid)\n"
-"  -j, --json         one NDJSON object per interval on stdout\n"
-"  -s, --stacks N     call sites shown per VM and mode (default %d);\n"
-"                     0 also turns stack collection off\n"
-"  -v, --verbose      full call stacks, struct kvm addresses, libbpf\n"
-"                     debug messages\n"
-"      --source SRC   auto (default), raw, lockdep or contention\n"
-"      --features     report which kernel hooks are usable and exit\n"
-"      --selftest     check the BPF accounting with synthetic events\n"
-"  -h, --help         this text\n"
-"  interval           seconds per report (default: one report at Ctrl-C)\n"
-"  count              number of reports (default: until Ctrl-C)\n"
-"\n"
-"Exit status: 0 ok, 1 runtime error, 2 bad arguments, 3 no privileges,\n"
-"4 no kernel BTF, 5 nothing attachable.\n", DEF_NSTACKS);
-}
+"wait and hold times per VM, mode (read/write) and call site.\n";
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+enum { OPT_SOURCE = 256 };
+
+static const struct argp_option opts[] = {
+	{ "stacks", 's', "N", 0, "Call sites shown per VM and mode (default "
+	  "5, at most 1000); 0 also turns stack collection off", 0 },
+	{ "source", OPT_SOURCE, "SRC", 0,
+	  "auto (default), raw, lockdep or contention", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	va_list ap;
+	unsigned long v;
+	int i;
 
-	fprintf(stderr, "%s: ", TOOL);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'lockstat --help'.\n");
-	exit(EXIT_USAGE);
+	switch (key) {
+	case 's':
+		if (parse_ulong(arg, 0, MAX_NSTACKS, &v))
+			argp_error(state, "invalid number of call sites '%s' "
+				   "(0-%d)", arg, MAX_NSTACKS);
+		env.nstacks = v;
+		break;
+	case OPT_SOURCE:
+		if (!strcmp(arg, "auto")) {
+			env.source = -1;
+			break;
+		}
+		for (i = 0; i < (int)(sizeof(source_names) /
+				      sizeof(source_names[0])); i++)
+			if (!strcmp(arg, source_names[i]))
+				break;
+		if (i == (int)(sizeof(source_names) / sizeof(source_names[0])))
+			argp_error(state, "unknown source '%s' (auto, raw, "
+				   "lockdep, contention)", arg);
+		env.source = i;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
 }
-
-enum { OPT_SOURCE = 256, OPT_FEATURES, OPT_SELFTEST };
 
 static void parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "stacks", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "features", no_argument, NULL, OPT_FEATURES },
-		{ "selftest", no_argument, NULL, OPT_SELFTEST },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	static const struct argp_child children[] = {
+		{ &cli_argp, 0, NULL, 0 },
+		{},
 	};
-	unsigned long v;
-	int c, i;
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_opt,
+		.args_doc = "[interval [count]]\n--features [-j] [-v]\n"
+			    "--selftest [-v]",
+		.doc = doc,
+		.children = children,
+	};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:js:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_ulong(optarg, 1, 4194304, &v))
-				usage_error("invalid PID '%s'", optarg);
-			env.pid = v;
-			break;
-		case 'j':
-			env.json = true;
-			break;
-		case 's':
-			if (parse_ulong(optarg, 0, MAX_NSTACKS, &v))
-				usage_error("invalid number of call sites '%s' "
-					    "(0-%d)", optarg, MAX_NSTACKS);
-			env.nstacks = v;
-			break;
-		case 'v':
-			env.verbose = true;
-			break;
-		case OPT_SOURCE:
-			if (!strcmp(optarg, "auto")) {
-				env.source = -1;
-				break;
-			}
-			for (i = 0; i < (int)(sizeof(source_names) /
-					      sizeof(source_names[0])); i++)
-				if (!strcmp(optarg, source_names[i]))
-					break;
-			if (i == (int)(sizeof(source_names) /
-				       sizeof(source_names[0])))
-				usage_error("unknown source '%s' (auto, raw, "
-					    "lockdep, contention)", optarg);
-			env.source = i;
-			break;
-		case OPT_FEATURES:
-			env.features = true;
-			break;
-		case OPT_SELFTEST:
-			env.selftest = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		case ':':
-			usage_error("option '%s' needs an argument",
-				    argv[optind - 1]);
-		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (env.features && env.selftest)
-		usage_error("--features and --selftest exclude each other");
-	if (optind < argc) {
-		if (env.features || env.selftest)
-			usage_error("--%s takes no interval or count",
-				    env.features ? "features" : "selftest");
-		if (parse_ulong(argv[optind], 1, 86400, &v))
-			usage_error("invalid interval '%s' (1-86400 seconds)",
-				    argv[optind]);
-		env.interval = v;
-		optind++;
-	}
-	if (optind < argc) {
-		if (parse_ulong(argv[optind], 1, 1000000000, &v))
-			usage_error("invalid count '%s'", argv[optind]);
-		env.count = v;
-		optind++;
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if (env.pid && kill(env.pid, 0) && errno == ESRCH)
-		usage_error("no process with PID %d", env.pid);
+	cli_init(TOOL, 0);
+	cli_set_option_doc('v', "Full call stacks, struct kvm addresses, the "
+			   "feature report, libbpf debug messages");
+	cli_parse(&argp, argc, argv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,7 +408,7 @@ static void print_features(void)
 {
 	int i;
 
-	if (env.json) {
+	if (cli.json) {
 		struct json *j = json_new(stdout);
 
 		json_begin_object(j);
@@ -554,7 +481,7 @@ static void print_features(void)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
-	if (level == LIBBPF_DEBUG && (!env.verbose || env.selftest))
+	if (level == LIBBPF_DEBUG && (!cli.verbose || cli.selftest))
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -661,7 +588,7 @@ static int setup_bpf(void)
 	}
 
 	skel->rodata->source = feat.source;
-	skel->rodata->targ_tgid = env.pid;
+	skel->rodata->targ_tgid = cli.pid;
 	skel->rodata->dep_map_off = feat.dep_map_off > 0 ? feat.dep_map_off : 0;
 	skel->rodata->vm_fops = feat.vm_fops;
 	skel->rodata->vcpu_fops = feat.vcpu_fops;
@@ -728,9 +655,9 @@ static int setup_bpf(void)
 		union bpf_iter_link_info linfo = {};
 		LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 
-		if (env.pid) {
+		if (cli.pid) {
 			/* only this process's files (6.1+), else all tasks */
-			linfo.task.pid = env.pid;
+			linfo.task.pid = cli.pid;
 			opts.link_info = &linfo;
 			opts.link_info_len = sizeof(linfo);
 			iter_link = bpf_program__attach_iter(skel->progs.ls_scan,
@@ -1109,7 +1036,7 @@ static void mode_diff(const struct ls_mode_stats *cur,
 static void print_frames(const struct ls_stack *st, int from, int indent)
 {
 	char buf[256];
-	int i, n = 0, limit = env.verbose ? LS_MAX_STACK_DEPTH : 2;
+	int i, n = 0, limit = cli.verbose ? LS_MAX_STACK_DEPTH : 2;
 
 	for (i = from; i < LS_MAX_STACK_DEPTH && st->ips[i] && n < limit;
 	     i++, n++)
@@ -1360,7 +1287,7 @@ static void report(struct report *r)
 	read_drops(r->drops);
 	r->misses = prog_misses();
 
-	if (env.json) {
+	if (cli.json) {
 		json_begin_object(jw);
 		json_kv_string(jw, "type", "interval");
 		json_kv_u64(jw, "ts_ms", ts.tv_sec * 1000ULL +
@@ -1398,7 +1325,7 @@ static void report(struct report *r)
 		r->nvms++;
 		vm_name_comm(vm.tgid, vm.comm, name, sizeof(name));
 
-		if (env.json) {
+		if (cli.json) {
 			json_begin_object(jw);
 			json_kv_u64(jw, "vm_id", vm.vm_id);
 			json_kv_string(jw, "name", name);
@@ -1430,7 +1357,7 @@ static void report(struct report *r)
 			json_end_object(jw);
 		} else {
 			printf("VM %s  id %u  pid %u", name, vm.vm_id, vm.tgid);
-			if (env.verbose)
+			if (cli.verbose)
 				printf("  kvm 0x%llx", (unsigned long long)vm.kvm);
 			printf("%s%s\n",
 			       vm.found_by == LS_FOUND_CREATE ? "  new" : "",
@@ -1472,7 +1399,7 @@ next:
 			free_slot(slot, vm.vm_id);
 	}
 
-	if (env.json) {
+	if (cli.json) {
 		json_end_array(jw);
 		json_key(jw, "total");
 		json_begin_object(jw);
@@ -1492,7 +1419,7 @@ next:
 		bool any = false;
 
 		if (!r->nvms)
-			printf("no VMs%s\n", env.pid ? " of this process" : "");
+			printf("no VMs%s\n", cli.pid ? " of this process" : "");
 		else if (r->nvms > 1) {
 			printf("all VMs:\n");
 			printf("  %-5s %9s %9s %10s %9s %9s %10s %9s %9s\n",
@@ -1511,7 +1438,7 @@ next:
 			}
 		if (any)
 			printf("\n");
-		if (env.verbose && r->misses)
+		if (cli.verbose && r->misses)
 			printf("BPF recursion misses (not mmu_lock events): %llu\n",
 			       (unsigned long long)r->misses);
 		fflush(stdout);
@@ -1531,7 +1458,7 @@ static void st_check(bool ok, const char *what, ...)
 		st_pass++;
 	else
 		st_fail++;
-	if (ok && !env.verbose)
+	if (ok && !cli.verbose)
 		return;
 	printf("%s %d - ", ok ? "ok" : "not ok", st_pass + st_fail);
 	va_start(ap, what);
@@ -1925,57 +1852,37 @@ out:
 
 /* ------------------------------------------------------------------ */
 
-static void sig_handler(int sig)
-{
-	exiting = 1;
-}
-
 static __u64 mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return cli_now_ns();
 }
 
 /*
- * Sleep until @deadline (CLOCK_MONOTONIC ns; 0: forever) or a signal.
- * Without a creation hook, new VMs are only found by the iterator, so
- * rescan every second meanwhile.
+ * Sleep until @deadline (CLOCK_MONOTONIC ns, absolute; CLI_FOREVER: no
+ * deadline) or a signal.  Without a creation hook, new VMs are only found
+ * by the iterator, so rescan every second meanwhile.
  */
 static void sleep_until(__u64 deadline)
 {
-	bool rescan = !probes[PR_VM_CREATE].ok;
+	__u64 scan = mono_ns() + NSEC_PER_SEC;
 
-	while (!exiting) {
-		__u64 now = mono_ns(), left;
-		struct timespec ts;
-
-		if (deadline && now >= deadline)
-			return;
-		left = deadline ? deadline - now : ~0ULL;
-		if (rescan && left > 1000000000ULL)
-			left = 1000000000ULL;
-		else if (!rescan && !deadline) {
-			pause();
-			continue;
-		}
-		ts.tv_sec = left / 1000000000ULL;
-		ts.tv_nsec = left % 1000000000ULL;
-		if (nanosleep(&ts, NULL))	/* EINTR: a signal */
-			continue;
-		if (rescan && (!deadline || mono_ns() < deadline)) {
+	if (!probes[PR_VM_CREATE].ok) {
+		while (scan < deadline) {
+			if (!cli_sleep_until(scan))
+				return;		/* a signal */
 			scan_vms();
 			expire_unseen_vms();
+			scan += NSEC_PER_SEC;
 		}
 	}
+	cli_sleep_until(deadline);
 }
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = {};
-	__u64 start, last, next;
-	unsigned long done = 0;
+	struct cli_ticker tk;
+	char secs[32];
+	__u64 last;
 	int err;
 
 	parse_args(argc, argv);
@@ -1986,7 +1893,7 @@ int main(int argc, char **argv)
 	if (!vmlinux_btf_available() || !kernel_btf())
 		tool_die(TOOL, EXIT_NOBTF, NULL);
 
-	if (env.selftest)
+	if (cli.selftest)
 		return run_selftest();
 
 	ksyms = ksyms__load(NULL);
@@ -1995,29 +1902,24 @@ int main(int argc, char **argv)
 			"will be raw addresses\n", TOOL, strerror(errno));
 	probe_features(ksyms);
 
-	if (env.features) {
+	if (cli.features) {
 		print_features();
 		return feat.source >= 0 ? EXIT_OK : EXIT_NOPROBE;
 	}
 	if (feat.source < 0)
 		tool_die(TOOL, EXIT_NOPROBE, "%s", feat.source_why);
-	if (env.verbose)
+	if (cli.verbose)
 		print_features();
 
 	if (site_tab_init(&prev_sites) || site_tab_init(&cur_sites)) {
 		fprintf(stderr, "%s: out of memory\n", TOOL);
 		return EXIT_RUNTIME;
 	}
-	if (env.json) {
+	if (cli.json) {
 		jw = json_new(stdout);
 		if (!jw)
 			return EXIT_RUNTIME;
 	}
-
-	sa.sa_handler = sig_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	err = setup_bpf();
 	if (err)
@@ -2027,30 +1929,35 @@ int main(int argc, char **argv)
 	ksyms = ksyms__load(NULL);
 
 	scan_vms();
-	if (env.json) {
+	/* before the banner: whoever waits for it may signal right away */
+	cli_signals_install();
+	if (cli.json) {
 		fprintf(stderr, "%s: tracing kvm->mmu_lock (source %s)\n", TOOL,
 			source_names[feat.source]);
 	} else {
 		printf("Tracing kvm->mmu_lock (source %s%s)", source_names[feat.source],
-		       env.pid ? ", one VMM" : "");
-		if (env.interval)
-			printf(", %lus interval", env.interval);
+		       cli.pid ? ", one VMM" : "");
+		if (cli.interval_ns)
+			printf(", %ss interval", cli_fmt_seconds(cli.interval_ns,
+				secs, sizeof(secs)));
+		if (cli.duration_ns)
+			printf(", for %ss", cli_fmt_seconds(cli.duration_ns,
+				secs, sizeof(secs)));
 		printf(". Hit Ctrl-C to end.\n");
 		fflush(stdout);
 	}
 
-	start = last = mono_ns();
-	next = start;
+	cli_ticker_start(&tk);
+	last = tk.start;
 	while (true) {
 		struct report r = {};
 		__u64 now;
 
-		if (env.interval) {
-			next += env.interval * 1000000000ULL;
-			sleep_until(next);
-		} else {
-			sleep_until(0);
-		}
+		sleep_until(cli_ticker_deadline(&tk));
+		r.final = cli_ticker_next(&tk);
+		/* the final report counts what happened until the detach */
+		if (r.final)
+			detach_all();
 
 		/* close the interval: later maxima go to the other slot */
 		r.prev_epoch = skel->bss->epoch;
@@ -2059,7 +1966,6 @@ int main(int argc, char **argv)
 		now = mono_ns();
 		r.interval_ns = now - last;
 		last = now;
-		r.final = exiting || (env.count && done + 1 >= env.count);
 		report(&r);
 		{
 			struct site_tab t = prev_sites;
@@ -2067,8 +1973,7 @@ int main(int argc, char **argv)
 			prev_sites = cur_sites;
 			cur_sites = t;
 		}
-		done++;
-		if (exiting || (env.count && done >= env.count))
+		if (r.final)
 			break;
 		/* VMs created since the last pass, gone ones */
 		scan_vms();

@@ -6,23 +6,26 @@
 #
 # Exit codes (tools/common/errors.h): 0 ok, 1 runtime error, 2 bad
 # arguments, 3 no privileges, 4 no kernel BTF, 5 nothing attachable.
+# The command-line convention shared with trace-fastpf
+# (Documentation/tools-cli.md) is checked by cli_usage_checks and
+# cli_run_checks (tools/common/test-lib.sh).
 # Tests that need root (BPF loads, the exit-3/4 simulations) are skipped
 # otherwise.  Prints "N passed, N failed"; exits 1 if anything failed.
 
 here=$(cd "$(dirname "$0")" && pwd)
 tool=${1:-$here/../../build/tools/bin/lockstat}
+name=lockstat
 tmp=$(mktemp -d /tmp/test-lockstat.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 . "$here/../common/test-lib.sh"
 require_tool
 
 # ---- bad arguments: exit 2 before anything else ----
-nopid=4194304
-while [ -e /proc/$nopid ]; do nopid=$((nopid - 1)); done
-for args in "-p abc" "-p 0" "-p -5" "-p 12x" "-p 4194305" "-p $nopid" \
-	    "-s abc" "-s -1" "-s 1001" "0" "abc" "1.5" "-1" "1 0" "1 x" \
-	    "1 2 3" "86401" "--bogus" "-x" "--source bogus" "--source" \
-	    "--features 1" "--selftest 2" "--features --selftest" "-p"; do
+# (-p, interval, count and -d values: cli_usage_checks below; every run
+# there ends even if a bad value were taken)
+for args in "-s abc 1 1" "-s -1 1 1" "-s 1001 1 1" "1 2 3" "--bogus" "-x" \
+	    "--source bogus 1 1" "--source" "--features 1" "--selftest 2" \
+	    "--features --selftest" "-p"; do
 	# shellcheck disable=SC2086
 	run "$tool" $args
 	want 2 "bad arguments '$args'"
@@ -34,6 +37,9 @@ want 0 "--help"
 has "Usage:" "$tmp/out"
 run "$tool" -h
 want 0 "-h"
+
+# ---- the convention shared with trace-fastpf: -p, -V, --help, values ----
+cli_usage_checks
 
 if [ "$(id -u)" != 0 ]; then
 	run "$tool" 1 1
@@ -118,26 +124,19 @@ if [ "$n" = 2 ]; then ok "  ... 2 interval objects"; else
 json_lines "$tmp/out"
 has '"final":true' "$tmp/out"
 
-# sigint_when_ready ARGS...: start the tool, SIGINT it once it says it is
-# tracing (its signal handlers are installed by then), however long
-# attaching takes on this machine
-sigint_when_ready() {
-	# the banner of an earlier run must not count
-	rm -f "$tmp/out" "$tmp/err"
-	"$tool" "$@" > "$tmp/out" 2> "$tmp/err" &
-	pid=$!
-	wait_for 'racing kvm->mmu_lock' "$tmp/out" "$tmp/err"
-	kill -INT "$pid"
-	wait "$pid"
-	rc=$?
-}
-
-sigint_when_ready
+signal_when_ready INT 'racing kvm->mmu_lock'
 want 0 "SIGINT ends the run cleanly"
 has "(final)" "$tmp/out"
-sigint_when_ready --json 10
+signal_when_ready INT 'racing kvm->mmu_lock' --json 10
 want 0 "SIGINT during a long interval, --json"
 has '"final":true' "$tmp/out"
 json_lines "$tmp/out"
+
+# ---- sub-second intervals, -d, -p, SIGHUP/SIGTERM/SIGINT (shared) ----
+run "$tool" 0.5 1
+want 0 "0.5 1"
+has "0.5s interval" "$tmp/out"
+cli_run_checks '(final)' '"final":true' 'racing kvm->mmu_lock' \
+	'racing kvm->mmu_lock'
 
 summary

@@ -7,19 +7,24 @@
 # Exit codes under test (tools/common/errors.h):
 #   0 ok, 1 runtime error, 2 bad arguments, 3 missing privileges,
 #   4 no kernel BTF, 5 nothing attachable.
+# The command-line convention shared with lockstat
+# (Documentation/tools-cli.md) is checked by cli_usage_checks and
+# cli_run_checks (tools/common/test-lib.sh).
 # The BPF parts need root; without root they are skipped.  Prints
 # "N passed, N failed" and exits 1 if anything failed.
 
 here=$(cd "$(dirname "$0")" && pwd)
 tool=${1:-$here/../../build/tools/bin/trace-fastpf}
+name=trace-fastpf
 tmp=$(mktemp -d /tmp/test-fastpf.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$here/../common/test-lib.sh"
 require_tool
 
 # ---- usage errors: exit 2, no BPF needed ----
-for args in "-p abc" "-p 0" "-p -5" "-p 12x" "0" "abc" "1.5" "1 0" "1 x" \
-	    "1 2 3" "--bogus" "-x" "--max-vms 0" "--max-vcpus abc"; do
+# (-p, interval, count and -d values: cli_usage_checks below; every run
+# there ends even if a bad value were taken)
+for args in "1 2 3" "--bogus" "-x" "--max-vms 0 1 1" "--max-vcpus abc 1 1"; do
 	# shellcheck disable=SC2086
 	expect 2 "bad arguments '$args'" -- $args
 	want_msg
@@ -31,6 +36,9 @@ expect 0 "--help" -- --help
 has "Usage:" "$tmp/out"
 expect 0 "-h" -- -h
 has "Usage:" "$tmp/out"
+
+# ---- the convention shared with lockstat: -p, -V, --help, values ----
+cli_usage_checks
 
 if [ "$(id -u)" != 0 ]; then
 	skipped "BPF tests: not root"
@@ -60,18 +68,16 @@ json_lines "$tmp/out"
 
 # SIGINT / SIGTERM: detach, print the final interval and totals, exit 0
 for sig in INT TERM; do
-	rm -f "$tmp/out" "$tmp/err"	# an earlier run's features must not count
-	"$tool" --json 10 > "$tmp/out" 2> "$tmp/err" &
-	pid=$!
-	wait_for '"type":"features"' "$tmp/out"
-	kill -s "$sig" "$pid"
-	wait "$pid"
-	rc=$?
+	signal_when_ready "$sig" '"type":"features"' --json 10
 	[ "$rc" = 0 ] && ok "SIG$sig ends cleanly (exit 0)" ||
 		bad "SIG$sig: exit $rc, expected 0"
 	has '^{"type":"interval",' "$tmp/out"
 	has '^{"type":"summary",' "$tmp/out"
 done
+
+# ---- sub-second intervals, -d, -p, SIGHUP/SIGTERM/SIGINT (shared) ----
+cli_run_checks 'totals since start' '"type":"summary"' 'Hit Ctrl-C' \
+	'"type":"features"'
 
 expect 0 "--selftest (synthetic events through the BPF handlers)" -- --selftest
 has ' passed, 0 failed' "$tmp/out"

@@ -3,7 +3,7 @@
  * trace-fastpf: KVM x86 fast page faults, their retries and the
  * invalidation churn behind them, per VM and per vCPU.
  *
- * USAGE: trace-fastpf [-p PID] [-j] [-v] [--features] [interval] [count]
+ * USAGE: trace-fastpf [-p PID] [-j] [-v] [-d SECONDS] [interval [count]]
  *
  * Full mode: the kvmmmu:fast_page_fault_pass, kvmmmu:kvm_mmu_fault_retry,
  * kvm:kvm_mmu_invalidate_{begin,end} and kvmmmu:kvm_mmu_wrprot_batch
@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 #include "trace-fastpf.h"
 #include "trace-fastpf.skel.h"
+#include "cli.h"
 #include "errors.h"
 #include "json.h"
 #include "trace_helpers.h"
@@ -34,62 +35,39 @@
 #define TOOL "trace-fastpf"
 #define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
 
+/* the common options (-p, -j, -v, -d, ...) are in cli (cli.h) */
 static struct env {
-	__u32 pid;
-	bool json;
-	bool verbose;
-	bool features;
-	bool selftest;
-	unsigned long interval;
-	unsigned long count;	/* 0: until interrupted */
 	unsigned long max_vms;
 	unsigned long max_vcpus;
 } env = {
-	.interval = 1,
 	.max_vms = FPF_DEF_MAX_VMS,
 	.max_vcpus = FPF_DEF_MAX_VCPUS,
 };
 
-const char *argp_program_version = "trace-fastpf 0.1";
-const char *argp_program_bug_address = "<kvm@vger.kernel.org>";
 static const char argp_program_doc[] =
 "Trace KVM x86 fast page faults, retries and invalidations per VM and vCPU.\n"
 "\n"
-"USAGE: trace-fastpf [-p PID] [-j] [-v] [--features] [interval] [count]\n"
-"\n"
 "Prints per-interval counts (default: every second until Ctrl-C) and,\n"
 "on exit, the totals since start.  Unavailable metrics print n/a (null).\n"
-"\n"
-"EXAMPLES:\n"
+"\v"
+"Examples:\n"
 "    trace-fastpf             # every second until Ctrl-C\n"
 "    trace-fastpf 1 10        # ten 1-second intervals\n"
+"    trace-fastpf 0.5 -d 30   # every half second for 30 s\n"
 "    trace-fastpf -p 4321     # only the VM(s) of VMM process 4321\n"
 "    trace-fastpf -j 5        # NDJSON, one object per 5 s interval\n"
 "    trace-fastpf --features  # what this kernel supports, then exit\n";
 
 enum {
-	OPT_FEATURES = 0x100,
-	OPT_MAX_VMS,
+	OPT_MAX_VMS = 0x100,
 	OPT_MAX_VCPUS,
-	OPT_SELFTEST,
 };
 
 static const struct argp_option opts[] = {
-	{ "pid", 'p', "PID", 0, "Trace only the VMs of this VMM process", 0 },
-	{ "json", 'j', NULL, 0, "NDJSON output: one object per line", 0 },
-	{ "verbose", 'v', NULL, 0,
-	  "Verbose output: struct kvm addresses, every probe, libbpf debug "
-	  "messages", 0 },
-	{ "features", OPT_FEATURES, NULL, 0,
-	  "Print which metrics are live on this kernel and exit", 0 },
 	{ "max-vms", OPT_MAX_VMS, "N", 0,
 	  "Track at most N VMs (default 64)", 0 },
 	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0,
 	  "Track at most N vCPUs in all (default 1024)", 0 },
-	{ "selftest", OPT_SELFTEST, NULL, 0,
-	  "Drive the BPF handlers with synthetic events (BPF_PROG_TEST_RUN) "
-	  "and check the counters; prints 'N passed, N failed'", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
 
@@ -98,26 +76,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	unsigned long v;
 
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		break;
-	case 'p':
-		if (parse_ulong(arg, 1, 0x7fffffff, &v))
-			argp_error(state, "invalid PID: '%s'", arg);
-		env.pid = v;
-		break;
-	case 'j':
-		env.json = true;
-		break;
-	case 'v':
-		env.verbose = true;
-		break;
-	case OPT_FEATURES:
-		env.features = true;
-		break;
-	case OPT_SELFTEST:
-		env.selftest = true;
-		break;
 	case OPT_MAX_VMS:
 		if (parse_ulong(arg, 1, 65536, &v))
 			argp_error(state, "invalid --max-vms: '%s' (1..65536)",
@@ -131,21 +89,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				   arg);
 		env.max_vcpus = v;
 		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num == 0) {
-			if (parse_ulong(arg, 1, 86400, &v))
-				argp_error(state,
-					   "invalid interval: '%s' (1..86400 s)",
-					   arg);
-			env.interval = v;
-		} else if (state->arg_num == 1) {
-			if (parse_ulong(arg, 1, 0x7fffffff, &v))
-				argp_error(state, "invalid count: '%s'", arg);
-			env.count = v;
-		} else {
-			argp_error(state, "unexpected argument: '%s'", arg);
-		}
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -155,17 +98,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 			   va_list args)
 {
-	if (level == LIBBPF_DEBUG && !env.verbose)
+	if (level == LIBBPF_DEBUG && !cli.verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-static volatile sig_atomic_t exiting;
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -181,7 +116,8 @@ struct probe {
 	const char *desc;
 	struct bpf_program *prog;
 	bool want;		/* passed the pre-load checks */
-	struct bpf_link *link;	/* attached */
+	struct bpf_link *link;	/* attached (NULL again after detach_probes()) */
+	bool attached;		/* was attached: stays set after the detach */
 	char why[160];		/* why not wanted / not attached */
 	/* runs the kernel skipped (bpf_prog_info.recursion_misses): an
 	 * fentry program preempted on a CPU blocks itself there */
@@ -434,7 +370,18 @@ static void detect(void)
 
 static bool attached(int p)
 {
-	return probes[p].link != NULL;
+	return probes[p].attached;
+}
+
+/* end of tracing: the counters stop, the maps stay readable */
+static void detach_probes(void)
+{
+	int i;
+
+	for (i = 0; i < P_NR; i++) {
+		bpf_link__destroy(probes[i].link);
+		probes[i].link = NULL;
+	}
 }
 
 static void set_metric(int m, bool is_live, const char *fmt, ...)
@@ -647,7 +594,7 @@ static void print_features(FILE *f, struct json *j)
 			metrics[i].live ? "live" : "n/a");
 		print_wrapped(f, metrics[i].info, 24, 79);
 	}
-	if (env.verbose) {
+	if (cli.verbose) {
 		fprintf(f, "  probes:\n");
 		for (i = 0; i < P_NR; i++)
 			fprintf(f, "    %-44s %s\n", probes[i].desc,
@@ -744,7 +691,7 @@ static void read_misses(void)
 	int i;
 
 	for (i = 0; i < P_NR; i++) {
-		if (!probes[i].link)
+		if (!attached(i))
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
@@ -981,7 +928,7 @@ static void print_vm_human(struct vm_rec *r, const struct view *v,
 
 	vm_name(vm_pid(r), name, sizeof(name));
 	printf("VM %s  id %d  pid %u", name, r->id, vm_pid(r));
-	if (env.verbose)
+	if (cli.verbose)
 		printf("  kvm 0x%llx", (unsigned long long)r->kvm);
 	printf("  vcpus %d%s\n", r->nr_vcpus,
 	       r->cur.dead ? "  (destroyed)" : "");
@@ -1140,7 +1087,7 @@ static void print_vm_json(struct json *j, struct vm_rec *r,
 	json_kv_u64(j, "vm", r->id);
 	json_kv_string(j, "name", name);
 	json_kv_u64(j, "pid", vm_pid(r));
-	if (env.verbose) {
+	if (cli.verbose) {
 		snprintf(addr, sizeof(addr), "0x%llx",
 			 (unsigned long long)r->kvm);
 		json_kv_string(j, "kvm", addr);
@@ -1284,7 +1231,7 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		json_key(j, "missed");
 		json_begin_object(j);
 		for (i = 0; i < P_NR; i++) {
-			if (!probes[i].link)
+			if (!attached(i))
 				continue;
 			json_kv_u64(j, probes[i].desc, cumulative ?
 				    probes[i].misses_cur :
@@ -1297,7 +1244,7 @@ static void print_report(struct json *j, double secs, bool cumulative)
 	if (!shown)
 		printf("no KVM VM seen%s: no live probe fired (a VM is found through its\n"
 		       "  fast-path faults and the other live sources, see --features)\n",
-		       env.pid ? " for this pid" : "");
+		       cli.pid ? " for this pid" : "");
 	for (i = 0; i < FPF_DROP_NR; i++) {
 		d = cumulative ? drops_cur[i] : drops_cur[i] - drops_prev[i];
 		if (d)
@@ -1307,7 +1254,7 @@ static void print_report(struct json *j, double secs, bool cumulative)
 	for (i = 0; i < P_NR; i++) {
 		d = cumulative ? probes[i].misses_cur :
 		    probes[i].misses_cur - probes[i].misses_prev;
-		if (probes[i].link && d)
+		if (attached(i) && d)
 			printf("MISSED: %s did not run %llu times "
 			       "(recursion protection)\n", probes[i].desc,
 			       (unsigned long long)d);
@@ -1385,7 +1332,7 @@ static void check(bool ok, const char *what, unsigned long long got,
 {
 	if (ok) {
 		st_pass++;
-		if (env.verbose)
+		if (cli.verbose)
 			printf("ok   %s = %llu\n", what, got);
 	} else {
 		st_fail++;
@@ -1610,7 +1557,7 @@ static int run_selftest(void)
 		CHECK_EQ("JSON: VM A has \"name\":\"COMM[PID]\"",
 			 mem && strstr(mem, want), 1);
 		CHECK_EQ("JSON: \"kvm\" address only with -v",
-			 mem && strstr(mem, "\"kvm\":\"0x1000\""), env.verbose);
+			 mem && strstr(mem, "\"kvm\":\"0x1000\""), cli.verbose);
 		free(mem);
 	}
 
@@ -1653,8 +1600,8 @@ static int run_selftest(void)
 	b0 = rb ? find_vcpu(rb, 0) : NULL;
 	CHECK_EQ("new B/0 spurious", b0 ? spurious_of(b0) : 0, 1);
 	CHECK_EQ("new B/0 fixed", b0 ? fixed_of(b0) : 99, 0);
-	if (env.verbose) {
-		env.json = false;
+	if (cli.verbose) {
+		cli.json = false;
 		print_report(NULL, 1.0, true);
 	}
 out:
@@ -1678,23 +1625,29 @@ out:
 
 int main(int argc, char **argv)
 {
+	static const struct argp_child children[] = {
+		{ &cli_argp, 0, NULL, 0 },
+		{},
+	};
 	static const struct argp argp = {
 		.options = opts,
 		.parser = parse_arg,
-		.args_doc = "[interval] [count]",
+		.args_doc = "[interval [count]]\n--features [-j] [-v]\n"
+			    "--selftest [-v]",
 		.doc = argp_program_doc,
+		.children = children,
 	};
 	struct trace_fastpf_bpf *obj = NULL;
 	struct bpf_program *prog;
 	struct json *j = NULL;
-	struct sigaction sa = {};
+	struct cli_ticker tk;
 	int err, i, nr_attached = 0;
 	double t0, t1, t_start;
 
-	argp_err_exit_status = EXIT_USAGE;
-	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
-	if (err)
-		return EXIT_USAGE;
+	cli_init(TOOL, NSEC_PER_SEC);
+	cli_set_option_doc('v', "Verbose output: struct kvm addresses, every "
+			   "probe, libbpf debug messages");
+	cli_parse(&argp, argc, argv);
 
 	libbpf_set_print(libbpf_print_fn);
 
@@ -1710,15 +1663,15 @@ int main(int argc, char **argv)
 	if (nr_cpus <= 0)
 		tool_die(TOOL, EXIT_RUNTIME, "cannot count CPUs");
 
-	if (env.selftest)
+	if (cli.selftest)
 		return run_selftest();
 
 	detect();
 	if (!any_probe_wanted()) {
 		decide_metrics();
-		if (env.features) {
+		if (cli.features) {
 			/* --features reports, it does not fail */
-			j = env.json ? json_new(stdout) : NULL;
+			j = cli.json ? json_new(stdout) : NULL;
 			print_features(stdout, j);
 			json_free(j);
 			return EXIT_OK;
@@ -1731,7 +1684,7 @@ int main(int argc, char **argv)
 	if (!obj)
 		tool_die(TOOL, EXIT_RUNTIME, "failed to open BPF object: %s",
 			 strerror(errno));
-	obj->rodata->targ_tgid = env.pid;
+	obj->rodata->targ_tgid = cli.pid;
 	obj->rodata->seq_at_faults = !inval_hooks_wanted() &&
 				     probes[P_FAST].want;
 	bpf_map__set_max_entries(obj->maps.vms, env.max_vms);
@@ -1760,6 +1713,7 @@ int main(int argc, char **argv)
 		if (!probes[i].want)
 			continue;
 		probes[i].link = bpf_program__attach(probes[i].prog);
+		probes[i].attached = probes[i].link != NULL;
 		if (!probes[i].link) {
 			err = -errno;
 			set_why(i, "attach failed: %s", strerror(-err));
@@ -1775,29 +1729,27 @@ int main(int argc, char **argv)
 		bpf_link__destroy(probes[P_PF_ENTRY].link);
 		bpf_link__destroy(probes[P_PF_EXIT].link);
 		probes[P_PF_ENTRY].link = probes[P_PF_EXIT].link = NULL;
+		probes[P_PF_ENTRY].attached = probes[P_PF_EXIT].attached = false;
 	}
 	decide_metrics();
 
-	if (env.json) {
+	if (cli.json) {
 		j = json_new(stdout);
 		if (!j)
 			tool_die(TOOL, EXIT_RUNTIME, "out of memory");
 	}
-	if (!nr_attached && !env.features) {
+	if (!nr_attached && !cli.features) {
 		print_features(stderr, NULL);
 		trace_fastpf_bpf__destroy(obj);
 		tool_die(TOOL, EXIT_NOPROBE, NULL);
 	}
 
-	if (env.features) {
+	if (cli.features) {
 		print_features(stdout, j);
 		goto cleanup;
 	}
 	/* before the banner: whoever waits for it may signal right away */
-	sa.sa_handler = sig_handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals_install();
 
 	if (j)
 		print_features(NULL, j);
@@ -1805,15 +1757,19 @@ int main(int argc, char **argv)
 		print_features(stderr, NULL);
 	if (!j)
 		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
-			env.pid ? " (filtered by pid)" : "");
+			cli.pid ? " (filtered by pid)" : "");
 
+	cli_ticker_start(&tk);
 	t_start = t0 = now_secs();
 	while (true) {
-		struct timespec req = { .tv_sec = env.interval };
+		bool last;
 
-		/* EINTR from a signal ends the interval early */
-		if (!exiting)
-			nanosleep(&req, NULL);
+		/* on absolute deadlines: reporting does not shift the next */
+		cli_sleep_until(cli_ticker_deadline(&tk));
+		last = cli_ticker_next(&tk);
+		/* the final report counts what happened until the detach */
+		if (last)
+			detach_probes();
 		t1 = now_secs();
 		if (read_maps(obj))
 			tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
@@ -1821,7 +1777,7 @@ int main(int argc, char **argv)
 		snapshot_done();
 		retire_dead_vms(obj);
 		t0 = t1;
-		if (exiting || (env.count && --env.count == 0))
+		if (last)
 			break;
 	}
 	/* totals: everything since attach, destroyed VMs included */

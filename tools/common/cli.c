@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The common options of the tools as an argp child, -V, and the exit-code
+ * table at the end of --help.  See cli.h and Documentation/tools-cli.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "errors.h"
+#include "trace_helpers.h"
+
+enum {
+	CLI_OPT_FEATURES = 0x1000,
+	CLI_OPT_SELFTEST,
+};
+
+static struct argp_option cli_options[] = {
+	{ "pid", 'p', "PID", 0,
+	  "Only the VMs of this VMM process (a process id; the process need "
+	  "not have a VM yet)", 0 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "End after SECONDS (fractions allowed, e.g. 2.5) with the final "
+	  "report", 0 },
+	{ "json", 'j', NULL, 0,
+	  "NDJSON on standard output: one object per line", 0 },
+	{ "verbose", 'v', NULL, 0, "More detail, libbpf debug messages", 0 },
+	{ "features", CLI_OPT_FEATURES, NULL, 0,
+	  "Report what this kernel supports, then exit", 0 },
+	{ "selftest", CLI_OPT_SELFTEST, NULL, 0,
+	  "Check the BPF side with synthetic events (BPF_PROG_TEST_RUN), "
+	  "print 'N passed, N failed' and exit", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", 0 },
+	{},
+};
+
+static int nr_args;
+
+static void check_pid(struct argp_state *state)
+{
+	pid_t tgid = cli_pid_tgid(cli.pid);
+
+	if (tgid == -ESRCH)
+		argp_failure(state, EXIT_USAGE, 0, "no such process: %d",
+			     (int)cli.pid);
+	if (tgid != cli.pid)
+		argp_failure(state, EXIT_USAGE, 0, "%d is a thread of process "
+			     "%d: -p takes a process id", (int)cli.pid,
+			     (int)tgid);
+}
+
+static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	unsigned long v;
+	__u64 ns;
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case 'p':
+		if (parse_ulong(arg, 1, 2147483647, &v))
+			argp_error(state, "invalid PID: '%s' (a process id, 1 "
+				   "or more)", arg);
+		cli.pid = v;
+		break;
+	case 'd':
+		if (cli_parse_seconds(arg, CLI_DURATION_MIN_NS,
+				      CLI_DURATION_MAX_NS, &ns))
+			argp_error(state, "invalid duration: '%s' (0.01 to "
+				   "31622400 seconds)", arg);
+		cli.duration_ns = ns;
+		break;
+	case 'j':
+		cli.json = true;
+		break;
+	case 'v':
+		cli.verbose = true;
+		break;
+	case CLI_OPT_FEATURES:
+		cli.features = true;
+		break;
+	case CLI_OPT_SELFTEST:
+		cli.selftest = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (nr_args == 0) {
+			if (cli_parse_seconds(arg, CLI_INTERVAL_MIN_NS,
+					      CLI_INTERVAL_MAX_NS, &ns))
+				argp_error(state, "invalid interval: '%s' (0.01 "
+					   "to 86400 seconds)", arg);
+			cli.interval_ns = ns;
+		} else if (nr_args == 1) {
+			if (parse_ulong(arg, 1, CLI_COUNT_MAX, &v))
+				argp_error(state, "invalid count: '%s' (1 to "
+					   "%lu)", arg, CLI_COUNT_MAX);
+			cli.count = v;
+		} else {
+			argp_error(state, "unexpected argument: '%s'", arg);
+		}
+		nr_args++;
+		break;
+	case ARGP_KEY_END:
+		if (cli.features && cli.selftest)
+			argp_error(state, "--features and --selftest exclude "
+				   "each other");
+		if ((cli.features || cli.selftest) &&
+		    (nr_args || cli.duration_ns))
+			argp_error(state, "--%s takes no interval, count or -d",
+				   cli.features ? "features" : "selftest");
+		if (cli.pid)
+			check_pid(state);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* after the tool's own text: positional arguments, signals, exit codes */
+static char *cli_help_filter(int key, const char *text, void *input)
+{
+	char *buf = NULL, secs[32], def[40];
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	if (key != ARGP_KEY_HELP_EXTRA)
+		return (char *)text;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (cli.default_interval_ns)
+		snprintf(def, sizeof(def), "%s s", cli_fmt_seconds(
+			 cli.default_interval_ns, secs, sizeof(secs)));
+	fprintf(f,
+		"Arguments:\n"
+		"  interval   seconds between reports, fractions allowed (0.01 "
+		"to 86400;\n"
+		"             default: %s)\n"
+		"  count      number of reports (default: until -d or a "
+		"signal)\n"
+		"\n"
+		"SIGINT, SIGTERM and SIGHUP end the run: detach, print the "
+		"final report,\n"
+		"exit 0.\n"
+		"\n"
+		"Exit status:\n",
+		cli.default_interval_ns ? def : "none, one report at the end");
+	for (i = 0; i < EXIT_NR; i++)
+		fprintf(f, "  %d  %s\n", i, exit_summary(i));
+	fclose(f);
+	/* argp adds a newline after the extra text */
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+const struct argp cli_argp = {
+	.options = cli_options,
+	.parser = cli_parse_opt,
+	.help_filter = cli_help_filter,
+};
+
+static void cli_version(FILE *f, struct argp_state *state)
+{
+	fprintf(f, "%s %s (libbpf %u.%u)\n", cli.tool, TOOLS_VERSION,
+		libbpf_major_version(), libbpf_minor_version());
+}
+
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = cli_version;
+
+void cli_init(const char *tool, __u64 default_interval_ns)
+{
+	cli.tool = tool;
+	cli.default_interval_ns = default_interval_ns;
+	cli.interval_ns = default_interval_ns;
+}
+
+void cli_set_option_doc(int key, const char *doc)
+{
+	struct argp_option *o;
+
+	for (o = cli_options; o->name || o->key; o++)
+		if (o->key == key)
+			o->doc = doc;
+}
+
+void cli_parse(const struct argp *argp, int argc, char **argv)
+{
+	argp_err_exit_status = EXIT_USAGE;
+	/* getopt's own messages ("unrecognized option") name argv[0] */
+	if (argc > 0)
+		argv[0] = (char *)cli.tool;
+	if (argp_parse(argp, argc, argv, 0, NULL, NULL))
+		exit(EXIT_USAGE);
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The parts of the command-line convention that need no libbpf: seconds
+ * values, the -p check, the signals that end a run, the report clock.
+ * See cli.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct cli cli;
+
+volatile sig_atomic_t cli_exiting;
+volatile sig_atomic_t cli_signal;
+
+/* ---- values ---- */
+
+int cli_parse_seconds(const char *s, __u64 min_ns, __u64 max_ns, __u64 *ns)
+{
+	__u64 sec = 0, frac = 0, scale = NSEC_PER_SEC;
+	int idigits = 0, fdigits = 0;
+	const char *p = s;
+
+	if (!s)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, idigits++) {
+		if (sec > CLI_DURATION_MAX_NS / NSEC_PER_SEC) {
+			/* too big anyway; keep checking the syntax */
+			sec = CLI_DURATION_MAX_NS / NSEC_PER_SEC + 1;
+			continue;
+		}
+		sec = sec * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+			if (fdigits >= 9)
+				return -EINVAL;	/* below a nanosecond */
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+		if (!fdigits)
+			return -EINVAL;		/* "1." */
+	}
+	if (*p || (!idigits && !fdigits))
+		return -EINVAL;
+	if (sec > CLI_DURATION_MAX_NS / NSEC_PER_SEC)
+		return -ERANGE;
+	sec = sec * NSEC_PER_SEC + frac;
+	if (sec < min_ns || sec > max_ns)
+		return -ERANGE;
+	*ns = sec;
+	return 0;
+}
+
+const char *cli_fmt_seconds(__u64 ns, char *buf, size_t len)
+{
+	int n;
+
+	if (ns % NSEC_PER_SEC == 0) {
+		snprintf(buf, len, "%llu", (unsigned long long)(ns / NSEC_PER_SEC));
+		return buf;
+	}
+	n = snprintf(buf, len, "%llu.%09llu",
+		     (unsigned long long)(ns / NSEC_PER_SEC),
+		     (unsigned long long)(ns % NSEC_PER_SEC));
+	if (n > 0 && (size_t)n < len)
+		while (n > 0 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+	return buf;
+}
+
+/* ---- -p ---- */
+
+pid_t cli_pid_tgid(pid_t pid)
+{
+	char path[64], line[128];
+	long tgid = -1;
+	FILE *f;
+
+	if (pid <= 0)
+		return -ESRCH;
+	/* EPERM: it exists, owned by someone else */
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	/* a thread's /proc/TID is there, only not listed in /proc */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? (pid_t)tgid : pid;
+}
+
+/* ---- signals and sleeping ---- */
+
+/*
+ * The deadline of the sleep in progress, read by the kernel when
+ * clock_nanosleep() starts.  The handler sets it to 0 (long past on
+ * CLOCK_MONOTONIC): a signal between the cli_exiting check and the start
+ * of the sleep makes the sleep return at once instead of being lost.
+ */
+static volatile struct timespec sleep_ts;
+
+static void on_signal(int sig)
+{
+	cli_signal = sig;
+	cli_exiting = 1;
+	sleep_ts.tv_sec = 0;
+	sleep_ts.tv_nsec = 0;
+}
+
+void cli_signals_install(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = {}, old;
+	size_t i;
+
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;	/* sleeps still end with EINTR */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* nohup: whoever started us wants hangups ignored */
+		if (sigs[i] == SIGHUP && !sigaction(SIGHUP, NULL, &old) &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+__u64 cli_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+bool cli_sleep_until(__u64 deadline)
+{
+	while (!cli_exiting) {
+		int err;
+
+		if (deadline != CLI_FOREVER && cli_now_ns() >= deadline)
+			return true;
+		/* CLI_FOREVER is ~584 years: the kernel clamps it */
+		sleep_ts.tv_sec = deadline / NSEC_PER_SEC;
+		sleep_ts.tv_nsec = deadline % NSEC_PER_SEC;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (cli_exiting)
+			break;
+		err = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+				      (const struct timespec *)&sleep_ts, NULL);
+		if (err && err != EINTR)
+			return true;	/* cannot sleep: do not spin */
+	}
+	return false;
+}
+
+/* ---- the report clock ---- */
+
+void cli_ticker_start_at(struct cli_ticker *t, __u64 now)
+{
+	t->start = now;
+	t->next = cli.interval_ns ? now + cli.interval_ns : CLI_FOREVER;
+	t->end = cli.duration_ns ? now + cli.duration_ns : CLI_FOREVER;
+	t->done = 0;
+}
+
+void cli_ticker_start(struct cli_ticker *t)
+{
+	cli_ticker_start_at(t, cli_now_ns());
+}
+
+__u64 cli_ticker_deadline(const struct cli_ticker *t)
+{
+	return t->next < t->end ? t->next : t->end;
+}
+
+bool cli_ticker_next_at(struct cli_ticker *t, __u64 now)
+{
+	t->done++;
+	if (cli_exiting || now >= t->end ||
+	    (cli.count && t->done >= cli.count))
+		return true;
+	if (cli.interval_ns) {
+		/* from the tick, not from now: no drift */
+		t->next += cli.interval_ns;
+		if (t->next <= now)
+			t->next += (now - t->next) / cli.interval_ns *
+				   cli.interval_ns + cli.interval_ns;
+	}
+	return false;
+}
+
+bool cli_ticker_next(struct cli_ticker *t)
+{
+	return cli_ticker_next_at(t, cli_now_ns());
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Tests of the libbpf-free part of the command-line convention
+ * (cli_run.c): seconds values, the -p check, the signals that end a run,
+ * the report clock.  Built and run by "make -C tools check"; output as
+ * test-vmname.c.  Nothing here passes or fails on how long things take:
+ * the report clock is driven with made-up times.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include "cli.h"
+
+static int pass, fail;
+static bool verbose;
+
+static void check(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		pass++;
+	else
+		fail++;
+	if (ok && !verbose)
+		return;
+	fputs(ok ? "ok   " : "FAIL ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+#define S(x) ((__u64)(x) * NSEC_PER_SEC)
+
+static void seconds_ok(const char *s, __u64 want)
+{
+	__u64 ns = 0;
+	int err = cli_parse_seconds(s, 1, S(1000000), &ns);
+
+	check(!err && ns == want, "seconds '%s' = %llu ns (err %d, got %llu)",
+	      s, (unsigned long long)want, err, (unsigned long long)ns);
+}
+
+static void seconds_bad(const char *s, int want_err)
+{
+	__u64 ns = 12345;
+	int err = cli_parse_seconds(s, CLI_INTERVAL_MIN_NS, CLI_INTERVAL_MAX_NS,
+				    &ns);
+
+	check(err == want_err && ns == 12345, "seconds '%s' rejected (%d, "
+	      "expected %d)", s ? s : "(null)", err, want_err);
+}
+
+static void fmt_is(__u64 ns, const char *want)
+{
+	char buf[32];
+
+	cli_fmt_seconds(ns, buf, sizeof(buf));
+	check(!strcmp(buf, want), "%llu ns prints as '%s' (got '%s')",
+	      (unsigned long long)ns, want, buf);
+}
+
+static pid_t thread_tid;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static bool done;
+
+static void *thread_fn(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	thread_tid = syscall(SYS_gettid);
+	pthread_cond_broadcast(&cv);
+	while (!done)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+static void test_pid(void)
+{
+	pthread_t th;
+	pid_t nopid;
+
+	check(cli_pid_tgid(getpid()) == getpid(), "-p: this process is a "
+	      "process");
+	check(cli_pid_tgid(1) == 1, "-p 1: exists, owned by whoever");
+	check(cli_pid_tgid(0) == -ESRCH && cli_pid_tgid(-3) == -ESRCH,
+	      "-p: 0 and negative are no process");
+	for (nopid = 4194304; nopid > 1 && kill(nopid, 0) == 0; nopid--)
+		;
+	check(cli_pid_tgid(nopid) == -ESRCH, "-p %d: no such process",
+	      (int)nopid);
+
+	if (pthread_create(&th, NULL, thread_fn, NULL)) {
+		check(false, "pthread_create");
+		return;
+	}
+	pthread_mutex_lock(&mu);
+	while (!thread_tid)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	check(cli_pid_tgid(thread_tid) == getpid(), "-p %d (a thread of this "
+	      "process): its tgid is %d", (int)thread_tid, (int)getpid());
+	pthread_mutex_lock(&mu);
+	done = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(th, NULL);
+}
+
+static void test_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	/* sh starts background jobs with SIGINT ignored; nohup ignores HUP */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	cli_signals_install();
+	sigaction(SIGINT, NULL, &sa);
+	check(sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL,
+	      "SIGINT ignored on entry is caught all the same");
+	sigaction(SIGHUP, NULL, &sa);
+	check(sa.sa_handler == SIG_IGN, "SIGHUP ignored on entry (nohup) "
+	      "stays ignored");
+	signal(SIGHUP, SIG_DFL);
+	cli_signals_install();
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		cli_exiting = 0;
+		cli_signal = 0;
+		check(cli_sleep_until(cli_now_ns() - 1), "a deadline in the "
+		      "past: no sleep, the deadline counts as reached");
+		sigaction(sigs[i], NULL, &sa);
+		check(sa.sa_flags & SA_RESTART, "%s: SA_RESTART",
+		      strsignal(sigs[i]));
+		raise(sigs[i]);
+		check(cli_exiting && cli_signal == sigs[i], "%s sets the flag",
+		      strsignal(sigs[i]));
+		/* would hang forever if the flag were not looked at (or
+		 * not set: then do not try) */
+		check(cli_exiting && !cli_sleep_until(CLI_FOREVER), "%s: a "
+		      "sleep without deadline returns at once, as interrupted",
+		      strsignal(sigs[i]));
+	}
+	cli_exiting = 0;
+}
+
+/* made-up times: the clock arithmetic, not the machine's speed */
+static void test_ticker(void)
+{
+	struct cli_ticker t;
+	__u64 t0 = S(100);
+
+	memset(&cli, 0, sizeof(cli));
+	cli.interval_ns = S(1);
+	cli_ticker_start_at(&t, t0);
+	check(cli_ticker_deadline(&t) == t0 + S(1), "first tick at start + 1 s");
+	check(!cli_ticker_next_at(&t, t0 + S(1) + S(1) / 3), "a late wake-up "
+	      "is not the last report");
+	check(cli_ticker_deadline(&t) == t0 + S(2), "the next tick stays at "
+	      "start + 2 s (no drift)");
+	check(!cli_ticker_next_at(&t, t0 + S(4) + S(1) / 2), "a report 2.5 "
+	      "ticks late");
+	check(cli_ticker_deadline(&t) == t0 + S(5), "missed ticks are "
+	      "skipped, the phase is kept: start + 5 s");
+	check(t.done == 2, "2 reports counted");
+
+	cli.interval_ns = S(1) / 2;
+	cli.count = 3;
+	cli_ticker_start_at(&t, t0);
+	check(cli_ticker_deadline(&t) == t0 + S(1) / 2, "0.5 s interval");
+	check(!cli_ticker_next_at(&t, t0 + S(1) / 2), "count 3: report 1");
+	check(!cli_ticker_next_at(&t, t0 + S(1)), "count 3: report 2");
+	check(cli_ticker_next_at(&t, t0 + S(3) / 2), "count 3: report 3 is "
+	      "the last");
+
+	cli.interval_ns = S(1);
+	cli.count = 0;
+	cli.duration_ns = S(5) / 2;
+	cli_ticker_start_at(&t, t0);
+	check(!cli_ticker_next_at(&t, t0 + S(1)) &&
+	      !cli_ticker_next_at(&t, t0 + S(2)), "-d 2.5, interval 1: two "
+	      "full intervals");
+	check(cli_ticker_deadline(&t) == t0 + S(5) / 2, "-d 2.5: the third "
+	      "report is due at the end of -d, not at the tick");
+	check(cli_ticker_next_at(&t, t0 + S(5) / 2), "-d 2.5: the report at "
+	      "the end of -d is the last");
+
+	cli.interval_ns = 0;
+	cli_ticker_start_at(&t, t0);
+	check(cli_ticker_deadline(&t) == t0 + S(5) / 2, "-d without interval: "
+	      "one report, at the end");
+	check(cli_ticker_next_at(&t, t0 + S(5) / 2), "... the last one");
+
+	cli.duration_ns = 0;
+	cli_ticker_start_at(&t, t0);
+	check(cli_ticker_deadline(&t) == CLI_FOREVER, "neither interval nor "
+	      "-d: no deadline (until a signal)");
+	cli_exiting = 1;
+	check(cli_ticker_next_at(&t, t0 + S(7)), "after a signal the report "
+	      "is the last");
+	cli.interval_ns = S(1);
+	cli_ticker_start_at(&t, t0);
+	check(cli_ticker_next_at(&t, t0 + S(1) / 10), "... also between "
+	      "ticks");
+	cli_exiting = 0;
+	memset(&cli, 0, sizeof(cli));
+}
+
+int main(void)
+{
+	__u64 now;
+
+	verbose = getenv("V") && !strcmp(getenv("V"), "1");
+
+	seconds_ok("1", S(1));
+	seconds_ok("0.5", S(1) / 2);
+	seconds_ok(".25", S(1) / 4);
+	seconds_ok("007", S(7));
+	seconds_ok("86400", S(86400));
+	seconds_ok("1.000000001", S(1) + 1);
+	seconds_ok("2.5", S(5) / 2);
+	seconds_bad("", -EINVAL);
+	seconds_bad(NULL, -EINVAL);
+	seconds_bad(".", -EINVAL);
+	seconds_bad("1.", -EINVAL);
+	seconds_bad("-1", -EINVAL);
+	seconds_bad("+1", -EINVAL);
+	seconds_bad(" 1", -EINVAL);
+	seconds_bad("1 ", -EINVAL);
+	seconds_bad("1e3", -EINVAL);
+	seconds_bad("0x10", -EINVAL);
+	seconds_bad("inf", -EINVAL);
+	seconds_bad("nan", -EINVAL);
+	seconds_bad("1,5", -EINVAL);
+	seconds_bad("1.0000000001", -EINVAL);
+	seconds_bad("0", -ERANGE);
+	seconds_bad("0.009", -ERANGE);
+	seconds_bad("86400.5", -ERANGE);
+	seconds_bad("99999999999999999999999", -ERANGE);
+	seconds_ok("0.01", S(1) / 100);
+
+	fmt_is(S(1), "1");
+	fmt_is(S(1) / 2, "0.5");
+	fmt_is(S(1) / 8, "0.125");
+	fmt_is(S(86400), "86400");
+	fmt_is(S(3) + 1, "3.000000001");
+
+	test_pid();
+	test_signals();
+	test_ticker();
+
+	/* a real sleep: only that it does not end early */
+	now = cli_now_ns();
+	check(cli_sleep_until(now + S(1) / 50) && cli_now_ns() >= now + S(1) / 50,
+	      "clock_nanosleep TIMER_ABSTIME: not woken before the deadline");
+
+	printf("%d passed, %d failed\n", pass, fail);
+	return fail ? 1 : 0;
+}
