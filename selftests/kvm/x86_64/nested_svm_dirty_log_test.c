@@ -26,6 +26,28 @@
  *    gfn is a missing page.  Clear mode checks round 1 for missing pages
  *    only: with KVM_DIRTY_LOG_INITIALLY_SET every bit starts set.
  *
+ *  rw (READ=>WRITE through an L2 alias; -i ROUNDS, rounded up to 4k):
+ *    The NPT also maps L2 gpa GPA_L2_ALIAS + i to L1 gpa GPA_L1 + i, and
+ *    L2 reaches it at ALIAS_GVA; every NPT leaf has D preset.  Odd rounds
+ *    read every test page, even rounds write every test page, through
+ *    the same L2 gpa as the read before: GPA_L2 in rounds 1-2, the alias in
+ *    rounds 3-4, and so on.  The read faults on an NPT entry that is
+ *    already dirty, so KVM may install a writable shadow-NPT SPTE for it,
+ *    and must then log the L1 gfn.  Checked, after each KVM_GET_DIRTY_LOG:
+ *      - every page written in an even round is in that round's log:
+ *        a writable SPTE that the read installed without logging is not
+ *        write-protected by the read round's GET, so the write goes
+ *        through unlogged;
+ *      - in odd rounds any page may be dirty (a logged read fault);
+ *      - every test page holds the last write round's value.
+ *    Round 1 reads pages the host has never written, whose pfn is the
+ *    shared zero page: the SPTE is read-only.  Round 3 is the first read
+ *    of populated pages through a new L2 gpa, and makes TEST_NPAGES
+ *    writable SPTEs; later reads find SPTEs that a GET write-protected.
+ *    The number of pages the read rounds logged is printed: 0 means KVM
+ *    installed read-only SPTEs and the READ=>WRITE path did not run.
+ *    Logging only write faults in mmu_set_spte() fails round 4.
+ *
  *  race (defect 3 regression; -i ROUNDS attempts, a fresh VM each):
  *    TEST_SLOT is 64M, THP backed and not yet dirty logged, and the NPT
  *    maps L2's test pages to its last 2M.  Before any VMRUN, L1 writes each
@@ -75,7 +97,9 @@
 #define HPAGE		(2ul << 20)
 #define GPA_L1		(4ul << 30)		/* TEST_SLOT */
 #define GPA_L2		(5ul << 30)		/* in no memslot */
+#define GPA_L2_ALIAS	(6ul << 30)		/* rw: in no memslot, to GPA_L1 too */
 #define TEST_GVA	(3ul << 30)		/* 4K pages to GPA_L2, for L2 */
+#define ALIAS_GVA	(TEST_GVA + HPAGE)	/* rw: 4K pages to GPA_L2_ALIAS */
 #define L1_TEST_GVA	(2ul << 30)		/* 2M page to GPA_L1, for L1 (race) */
 
 #define L1_TAG		0x1111ul
@@ -92,20 +116,23 @@
  * NPT entries, x86-64 format.  NPT walks are user accesses: U/S on every
  * level.  A preset everywhere and D in leaves, so that KVM's walker of
  * L1's NPT never writes the NPT pages and the NPT does not change while L2
- * runs.  D does not make read faults writable in TEST_SLOT (L2 never reads
- * it, and prefetch skips dirty-logged slots).
+ * runs.  D lets a read fault install a writable SPTE, which the rw mode
+ * wants; the other modes never read TEST_SLOT from L2, and prefetch skips
+ * dirty-logged slots.
  */
 #define NPT_TABLE	(PTE_PRESENT_MASK | PTE_WRITABLE_MASK | PTE_USER_MASK | \
 			 PTE_ACCESSED_MASK)
 #define NPT_LEAF	(NPT_TABLE | PTE_DIRTY_MASK)
 
-enum mode { M_GET, M_CLEAR, M_RACE, NR_MODES };
-static const char * const mode_name[NR_MODES] = { "get", "clear", "race" };
+enum mode { M_GET, M_CLEAR, M_RW, M_RACE, NR_MODES };
+static const char * const mode_name[NR_MODES] = { "get", "clear", "rw", "race" };
 
 /* Guest globals, set by the host. */
 static u64 nr_rounds;
 static u64 slot_npages;			/* TEST_NPAGES, or RACE_NPAGES */
 static bool race;
+static bool rw;
+static u64 rw_sink;
 static u64 l1_vmrun_now;		/* race: L1 is about to VMRUN */
 
 static u64 *test_mem;		/* host mapping of GPA_L1 */
@@ -113,12 +140,22 @@ static u64 l2_first;		/* slot page that L2's page 0 maps */
 
 static inline bool l2_writes(u64 page, u64 round)
 {
+	if (rw)
+		return !(round % 2);
 	return (page + round) % 3;
+}
+
+/* rw: rounds 1-2 through GPA_L2, 3-4 through the alias, ... */
+static inline u64 *l2_page_in(u64 page, u64 round)
+{
+	u64 gva = rw && (round - 1) / 2 % 2 ? ALIAS_GVA : TEST_GVA;
+
+	return (u64 *)(gva + page * PAGE_SIZE);
 }
 
 static inline u64 *l2_page(u64 page)
 {
-	return (u64 *)(TEST_GVA + page * PAGE_SIZE);
+	return l2_page_in(page, 1);
 }
 
 static void l2_guest_code(void)
@@ -133,9 +170,12 @@ static void l2_guest_code(void)
 		vmmcall();
 	} else {
 		for (r = 1; r <= nr_rounds; r++) {
-			for (p = 0; p < TEST_NPAGES; p++)
+			for (p = 0; p < TEST_NPAGES; p++) {
 				if (l2_writes(p, r))
-					WRITE_ONCE(*l2_page(p), VAL(ROUND_TAG, r, p));
+					WRITE_ONCE(*l2_page_in(p, r), VAL(ROUND_TAG, r, p));
+				else if (rw)
+					rw_sink += READ_ONCE(*l2_page_in(p, r));
+			}
 			vmmcall();
 		}
 	}
@@ -230,9 +270,13 @@ static u64 npt_build(struct kvm_vm *vm)
 	/* Tables allocated below come from slot 0 too: its size is fixed. */
 	for (gpa = start & ~(HPAGE - 1); gpa < end; gpa += HPAGE)
 		npt_map(vm, root, gpa, gpa, PG_LEVEL_2M);
-	for (p = 0; p < TEST_NPAGES; p++)
+	for (p = 0; p < TEST_NPAGES; p++) {
 		npt_map(vm, root, GPA_L2 + p * PAGE_SIZE,
 			GPA_L1 + (l2_first + p) * PAGE_SIZE, PG_LEVEL_4K);
+		if (rw)
+			npt_map(vm, root, GPA_L2_ALIAS + p * PAGE_SIZE,
+				GPA_L1 + (l2_first + p) * PAGE_SIZE, PG_LEVEL_4K);
+	}
 	return root;
 }
 
@@ -243,7 +287,8 @@ static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
 	vm_vaddr_t svm_gva;
 
 	vm = vm_create_with_one_vcpu(vcpu, l1_guest_code);
-	if (m != M_GET)
+	rw = m == M_RW;
+	if (m != M_GET && m != M_RW)
 		vm_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, MANUAL_FLAGS);
 	/* Without THP configured ANONYMOUS_THP asserts; race still runs, 4K only. */
 	if (m == M_RACE && thp_configured())
@@ -255,6 +300,8 @@ static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
 				    m == M_RACE ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
 	test_mem = addr_gpa2hva(vm, GPA_L1);
 	virt_map(vm, TEST_GVA, GPA_L2, TEST_NPAGES);
+	if (rw)
+		virt_map(vm, ALIAS_GVA, GPA_L2_ALIAS, TEST_NPAGES);
 	if (m == M_RACE)
 		virt_map_level(vm, L1_TEST_GVA, GPA_L1, slot_npages * PAGE_SIZE, PG_LEVEL_2M);
 
@@ -263,6 +310,7 @@ static struct kvm_vm *create_vm(enum mode m, struct kvm_vcpu **vcpu, u64 rounds)
 	race = m == M_RACE;
 	nr_rounds = race ? 1 : rounds;
 	sync_global_to_guest(vm, race);
+	sync_global_to_guest(vm, rw);
 	sync_global_to_guest(vm, nr_rounds);
 	sync_global_to_guest(vm, slot_npages);
 	return vm;
@@ -326,7 +374,7 @@ static void test_rounds(enum mode m, u64 rounds)
 	static u64 expect[TEST_NPAGES];
 	unsigned long *bm = bitmap_zalloc(TEST_NPAGES);
 	const char *name = mode_name[m];
-	u64 r, p, v, writes = 0;
+	u64 r, p, v, writes = 0, read_logged = 0;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	bool wrote, dirty;
@@ -349,8 +397,12 @@ static void test_rounds(enum mode m, u64 rounds)
 			TEST_ASSERT(dirty || !wrote,
 				    "FAIL %s: round %lu page %lu: written by L2 but not in the dirty log",
 				    name, r, p);
-			/* Initially-set: in round 1 every bit may be set. */
-			TEST_ASSERT(!dirty || wrote || (m == M_CLEAR && r == 1),
+			read_logged += m == M_RW && dirty && !wrote;
+			/*
+			 * Initially-set: in round 1 every bit may be set.  rw: a
+			 * read fault may log.
+			 */
+			TEST_ASSERT(!dirty || wrote || (m == M_CLEAR && r == 1) || m == M_RW,
 				    "FAIL %s: round %lu page %lu: dirty but not written by L2 this round",
 				    name, r, p);
 			v = page_val(p);
@@ -363,6 +415,9 @@ static void test_rounds(enum mode m, u64 rounds)
 	add_stats(vcpu);
 	kvm_vm_free(vm);
 	free(bm);
+	if (m == M_RW)
+		ksft_print_msg("rw: the read rounds logged %lu of %lu page reads\n",
+			       read_logged, rounds / 2 * TEST_NPAGES);
 	ksft_print_msg("PASS %s: %lu rounds, %lu page checks, %lu L2 writes logged\n",
 		       name, rounds, rounds * TEST_NPAGES, writes);
 }
@@ -495,7 +550,7 @@ int main(int argc, char *argv[])
 			rounds = atoi_positive("rounds", optarg);
 			break;
 		default:
-			printf("usage: %s [-M get|clear|race] [-i ROUNDS]\n", argv[0]);
+			printf("usage: %s [-M get|clear|rw|race] [-i ROUNDS]\n", argv[0]);
 			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
 		}
 	}
@@ -513,7 +568,7 @@ int main(int argc, char *argv[])
 	for (m = 0; m < NR_MODES; m++) {
 		if (only >= 0 && m != only)
 			continue;
-		if (m != M_GET && !manual) {
+		if (m != M_GET && m != M_RW && !manual) {
 			ksft_test_result_skip("%s: no manual protect with initially-set\n",
 					      mode_name[m]);
 			continue;
@@ -521,6 +576,8 @@ int main(int argc, char *argv[])
 		memset(stats, 0, sizeof(stats));
 		if (m == M_RACE)
 			test_race(rounds);
+		else if (m == M_RW)
+			test_rounds(m, (rounds + 3) & ~3ul);
 		else
 			test_rounds(m, rounds);
 		if (have_taken)
