@@ -70,7 +70,22 @@
  *  -G  the guest rewrites its own page tables: each vCPU owns a window of
  *      GVAs whose leaf PTEs it points at other gfns of the region (followed
  *      by INVLPG) and writes through them.  Under shadow paging (npt=0/ept=0,
- *      PVM) these are writes to shadowed guest page tables.
+ *      PVM) these are writes to shadowed guest page tables.  With -H each
+ *      vCPU also owns a 2M GVA window whose large PDE it points at other 2M
+ *      chunks of the region, present to present (INVLPG after each), and
+ *      half of the window writes go through it: a huge guest page whose
+ *      translation changes under a huge or split SPTE.
+ *  -M  with -G: one retarget in 8 points the window PTE (or, with -H, the
+ *      2M window PDE) at a gfn with no memslot, MMIO_GAP below the region;
+ *      writes through it exit to userspace as KVM_EXIT_MMIO and change no
+ *      page.  A write-protect fault whose guest walk ends in no memslot,
+ *      over a stale SPTE of the old gfn (review defect 1 under npt=0).
+ *  -N  with -G: one retarget in 4 is not followed by INVLPG before the
+ *      write through the window, only after it.  That write may go through
+ *      the old translation or the new one (a TLB is not coherent with the
+ *      page tables), so the content check accepts its value in either
+ *      page, or in neither; the dirty-log check stays exact: the page it
+ *      changed must be logged.
  *
  *  -H  huge pages: the slot is THP backed, the guest maps the region with
  *      2M pages, and dirty logging is off for the first HUGE_WARMUP seconds,
@@ -122,6 +137,9 @@
 #define TEST_GVA		0xc0000000ul
 #define QUIESCE_TIMEOUT		120	/* seconds; a stuck vCPU fails the test */
 #define HUGE_WARMUP		1.0	/* -H: seconds of writes before the log is on */
+#define HPAGE			(1ul << 21)
+#define HPAGE_PAGES		(HPAGE / PAGE_SIZE)
+#define MMIO_GAP		(1ul << 30)	/* -M: the MMIO gfns, below the region */
 
 enum log_mode {
 	MODE_GET_LOG,
@@ -145,8 +163,12 @@ struct guest_params {
 	uint64_t stride;	/* 0: random order */
 	uint64_t remap;		/* -G */
 	uint64_t win_gva;	/* -G: window base, WIN_SLOTS pages per vCPU */
+	uint64_t hwin_gva;	/* -G -H: 2M window per vCPU, 0: none */
+	uint64_t mmio_gpa;	/* -M: MMIO gfns, 0: none */
+	uint64_t lazy;		/* -N */
 	uint64_t seed;
 	uint64_t pte_gva[MAX_VCPUS * WIN_SLOTS];
+	uint64_t pde_gva[MAX_VCPUS];	/* -G -H: the 2M window's PDE */
 };
 
 static struct guest_params gp;
@@ -174,6 +196,25 @@ static inline uint64_t guest_xorshift(uint64_t *s)
 	return *s = x;
 }
 
+/* -G: where a retarget points, for region page @page: its gpa, or MMIO (-M). */
+static inline bool remap_to_mmio(uint64_t r)
+{
+	return ((r >> 40) & 7) == 0;
+}
+
+/* -N: this retarget is followed by the write, then INVLPG */
+static inline bool remap_lazy(uint64_t r)
+{
+	return ((r >> 44) & 3) == 0;
+}
+
+static inline uint64_t remap_gpa(uint64_t page, uint64_t r)
+{
+	uint64_t base = gp.mmio_gpa && remap_to_mmio(r) ? gp.mmio_gpa : gp.gpa;
+
+	return base + page * PAGE_SIZE;
+}
+
 static void guest_code(uint64_t id)
 {
 	uint64_t rng = (gp.seed + 1) * 0x9e3779b97f4a7c15ull + id * 0x632be59bd9b4e019ull;
@@ -191,7 +232,7 @@ static void guest_code(uint64_t id)
 
 	for (;;) {
 		uint64_t q = READ_ONCE(quiesce_gen);
-		uint64_t page, addr, wval, r;
+		uint64_t page, addr, wval, r, flush = 0;
 
 		if (q != seen) {
 			seen = q;
@@ -208,7 +249,22 @@ static void guest_code(uint64_t id)
 		}
 		addr = gp.gva + page * PAGE_SIZE;
 
-		if (gp.remap && (r & 7) < 4) {
+		if (gp.remap && gp.hwin_gva && (r & 7) >= 2 && (r & 7) < 4) {
+			uint64_t *pde = (uint64_t *)gp.pde_gva[id];
+			uint64_t hwin = gp.hwin_gva + id * HPAGE;
+
+			if ((r & 7) == 2) {
+				/* Point the 2M window at @page's chunk. */
+				WRITE_ONCE(*pde, (READ_ONCE(*pde) & ~PHYSICAL_PAGE_MASK) |
+					   remap_gpa(page & ~(HPAGE_PAGES - 1), r));
+				if (gp.lazy && remap_lazy(r))
+					flush = hwin;
+				else
+					guest_invlpg(hwin);
+				remaps++;
+			}
+			addr = hwin + (page % HPAGE_PAGES) * PAGE_SIZE;
+		} else if (gp.remap && (r & 7) < 4) {
 			uint64_t slot = (r >> 3) % WIN_SLOTS;
 			uint64_t *pte = (uint64_t *)ptes[slot];
 
@@ -216,8 +272,11 @@ static void guest_code(uint64_t id)
 			if ((r & 7) == 0) {
 				/* Point the window page at @page. */
 				WRITE_ONCE(*pte, (READ_ONCE(*pte) & ~PHYSICAL_PAGE_MASK) |
-					   (gp.gpa + page * PAGE_SIZE));
-				guest_invlpg(addr);
+					   remap_gpa(page, r));
+				if (gp.lazy && remap_lazy(r))
+					flush = addr;
+				else
+					guest_invlpg(addr);
 				remaps++;
 			}
 			/* else: write through the current window mapping */
@@ -227,6 +286,8 @@ static void guest_code(uint64_t id)
 		wval = ((id + 1) << 48) | ++count;
 		addr += ((count + id) % (PAGE_SIZE / 8)) * 8;
 		vcpu_arch_put_guest(*(uint64_t *)addr, wval);
+		if (flush)
+			guest_invlpg(flush);
 	}
 }
 
@@ -238,7 +299,7 @@ static int rounds_per_check = 8;
 static uint64_t opt_rounds;		/* 0: time limited */
 static double opt_seconds = 2.0;
 static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
-static bool opt_inject_content, opt_huge;
+static bool opt_inject_content, opt_huge, opt_mmio, opt_lazy;
 static bool logging_on;		/* -H: off until the first quiesce point */
 static uint64_t opt_stride;
 static uint32_t opt_seed;
@@ -259,10 +320,12 @@ static unsigned long *union_bmap, *scratch_bmap, *dropped_bmap;
 /* Replay of the guest's writes, see guest_code(). */
 struct replay {
 	uint64_t rng, pos, count, first, n;
-	uint64_t win_page[WIN_SLOTS];
+	int64_t win_page[WIN_SLOTS];	/* -1: MMIO */
+	int64_t hwin_page;		/* the 2M window's first page, -1: MMIO */
 };
 static struct replay replay[MAX_VCPUS];
 static uint64_t *last_val;		/* [vcpu][qword of the region] */
+static uint64_t *alt_val;		/* -N: as last_val, see replay_put() */
 static unsigned long *ever_dropped_bmap;
 static uint64_t cnt_qwords_checked, cnt_bad_content;
 static uint64_t *host_quiesce_gen;
@@ -290,7 +353,7 @@ static pthread_t churn_threads[2];
 /* counters */
 static uint64_t cnt_rounds, cnt_checks, cnt_checked, cnt_dirty, cnt_reported,
 		cnt_spurious, cnt_excluded, cnt_missing, cnt_efault, cnt_ringfull,
-		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected;
+		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected, cnt_mmio_remap;
 
 /* -X */
 static int64_t inject_gfn = -1;
@@ -327,6 +390,12 @@ static inline uint64_t xorshift64(uint64_t *s)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return *s = x;
+}
+
+/* -M: the MMIO gfns cover the region, and a 2M window at its last chunk. */
+static uint64_t mmio_bytes(void)
+{
+	return align_up(npages * PAGE_SIZE, HPAGE);
 }
 
 static double now_sec(void)
@@ -374,6 +443,13 @@ static void *vcpu_thread_fn(void *arg)
 			continue;
 		}
 		case KVM_EXIT_MMIO:
+			/* -M: a write through a window retargeted at MMIO. */
+			if (gp.mmio_gpa && run->mmio.is_write &&
+			    run->mmio.phys_addr >= gp.mmio_gpa &&
+			    run->mmio.phys_addr < gp.mmio_gpa + mmio_bytes()) {
+				__atomic_add_fetch(&cnt_mmio_remap, 1, __ATOMIC_RELAXED);
+				continue;
+			}
 			/*
 			 * Only with forced emulation (kvm.force_emulation_prefix):
 			 * an emulated write to a chunk made read-only by -P is
@@ -650,6 +726,12 @@ static bool page_is_zero(const uint64_t *p)
 	return true;
 }
 
+/* -G -H: the first page of the chunk that vCPU @v's 2M window maps at first. */
+static int64_t hwin_first_page(int v)
+{
+	return (v * 7 % (npages / HPAGE_PAGES)) * HPAGE_PAGES;
+}
+
 static void replay_init(void)
 {
 	int v, s;
@@ -666,9 +748,35 @@ static void replay_init(void)
 		rp->first = gp.disjoint ? v * rp->n : 0;
 		rp->pos = (v * rp->n) / nr_vcpus;
 		rp->count = 0;
-		/* As setup_remap_windows() maps the window. */
+		/* As setup_remap_windows() maps the windows. */
 		for (s = 0; s < WIN_SLOTS; s++)
 			rp->win_page[s] = rp->first + (s * 131 + v) % rp->n;
+		rp->hwin_page = hwin_first_page(v);
+	}
+}
+
+/*
+ * vCPU @v's write number @count, to region page @page (-1: MMIO), as
+ * guest_code() makes it.  @maybe (-N): the write may or may not have
+ * landed there; its value is then accepted besides the last certain write,
+ * and two such writes with no certain one between make any value
+ * acceptable.
+ */
+#define ALT_ANY		(~0ull)
+
+static void replay_put(int v, int64_t page, uint64_t count, bool maybe)
+{
+	uint64_t nq = npages * (PAGE_SIZE / 8), q, val;
+
+	if (page < 0)	/* an MMIO write: no page changes */
+		return;
+	q = v * nq + page * (PAGE_SIZE / 8) + (count + v) % (PAGE_SIZE / 8);
+	val = ((uint64_t)(v + 1) << 48) | count;
+	if (maybe) {
+		alt_val[q] = alt_val[q] ? ALT_ANY : val;
+	} else {
+		last_val[q] = val;
+		alt_val[q] = 0;
 	}
 }
 
@@ -676,10 +784,10 @@ static void replay_init(void)
 static void replay_to(int v, uint64_t count)
 {
 	struct replay *rp = &replay[v];
-	uint64_t *last = last_val + v * npages * (PAGE_SIZE / 8);
 
 	while (rp->count < count) {
-		uint64_t r = xorshift64(&rp->rng), page;
+		uint64_t r = xorshift64(&rp->rng);
+		int64_t page, old = -2;	/* -N: the mapping before a lazy retarget */
 
 		if (gp.stride) {
 			rp->pos = (rp->pos + gp.stride) % rp->n;
@@ -687,16 +795,33 @@ static void replay_to(int v, uint64_t count)
 		} else {
 			page = rp->first + (r >> 16) % rp->n;
 		}
-		if (gp.remap && (r & 7) < 4) {
+		if (gp.remap && gp.hwin_gva && (r & 7) >= 2 && (r & 7) < 4) {
+			uint64_t sub = page % HPAGE_PAGES;
+
+			if ((r & 7) == 2) {
+				if (gp.lazy && remap_lazy(r))
+					old = rp->hwin_page < 0 ? -1 : rp->hwin_page + sub;
+				rp->hwin_page = gp.mmio_gpa && remap_to_mmio(r) ? -1 :
+						page & ~(HPAGE_PAGES - 1);
+			}
+			page = rp->hwin_page < 0 ? -1 : rp->hwin_page + sub;
+		} else if (gp.remap && (r & 7) < 4) {
 			uint64_t slot = (r >> 3) % WIN_SLOTS;
 
-			if ((r & 7) == 0)
-				rp->win_page[slot] = page;
+			if ((r & 7) == 0) {
+				if (gp.lazy && remap_lazy(r))
+					old = rp->win_page[slot];
+				rp->win_page[slot] = gp.mmio_gpa && remap_to_mmio(r) ? -1 : page;
+			}
 			page = rp->win_page[slot];
 		}
 		rp->count++;
-		last[page * (PAGE_SIZE / 8) + (rp->count + v) % (PAGE_SIZE / 8)] =
-			((uint64_t)(v + 1) << 48) | rp->count;
+		if (old == -2 || old == page) {
+			replay_put(v, page, rp->count, false);
+		} else {
+			replay_put(v, page, rp->count, true);
+			replay_put(v, old, rp->count, true);
+		}
 	}
 }
 
@@ -716,9 +841,10 @@ static uint64_t check_content(void)
 
 		for (v = 0; v < nr_vcpus && !ok; v++) {
 			uint64_t want = last_val[v * nq + q];
+			uint64_t alt = alt_val[v * nq + q];
 
 			written |= want != 0;
-			ok = found && found == want;
+			ok = found && (found == want || found == alt || alt == ALT_ANY);
 		}
 		if (!found)
 			ok = !written ||
@@ -982,6 +1108,26 @@ static void setup_remap_windows(uint64_t region_gva)
 							(pte_gpa & (PAGE_SIZE - 1));
 		}
 	}
+	/* -H: a 2M window per vCPU, 1G above the 4K windows. */
+	gp.hwin_gva = opt_huge ? gp.win_gva + (1ul << 30) : 0;
+	for (v = 0; gp.hwin_gva && v < nr_vcpus; v++) {
+		uint64_t gva = gp.hwin_gva + v * HPAGE, *pde;
+		vm_paddr_t pde_gpa;
+		int level = PG_LEVEL_2M;
+
+		virt_map_level(vm, gva, region_gpa + hwin_first_page(v) * PAGE_SIZE,
+			       HPAGE, PG_LEVEL_2M);
+		pde = __vm_get_page_table_entry(vm, gva, &level);
+		pde_gpa = addr_hva2gpa(vm, pde);
+		for (k = 0; k < nr_pt; k++)
+			if (pt_pages[k] == (pde_gpa & ~(PAGE_SIZE - 1)))
+				break;
+		if (k == nr_pt) {
+			TEST_ASSERT(nr_pt < MAX_PT_ALIAS, "too many PT pages");
+			pt_pages[nr_pt++] = pde_gpa & ~(PAGE_SIZE - 1);
+		}
+		gp.pde_gva[v] = alias_gva + k * PAGE_SIZE + (pde_gpa & (PAGE_SIZE - 1));
+	}
 	for (k = 0; k < nr_pt; k++)
 		virt_map(vm, alias_gva + k * PAGE_SIZE, pt_pages[k], 1);
 }
@@ -1053,6 +1199,14 @@ static int run_mode(enum log_mode m)
 	gp.stride = opt_stride;
 	gp.remap = opt_remap;
 	gp.seed = opt_seed;
+	gp.lazy = opt_lazy;
+	if (opt_mmio) {
+		/* In no memslot: slot 0 and the page tables are far below. */
+		gp.mmio_gpa = align_down(region_gpa - MMIO_GAP, HPAGE);
+		TEST_ASSERT(region_gpa >= 2 * MMIO_GAP &&
+			    gp.mmio_gpa + mmio_bytes() <= region_gpa,
+			    "-M: no room for the MMIO gfns below the region");
+	}
 	if (opt_remap)
 		setup_remap_windows(region_gva);
 	sync_global_to_guest(vm, gp);
@@ -1066,8 +1220,9 @@ static int run_mode(enum log_mode m)
 	dropped_bmap = bitmap_zalloc(npages);
 	ever_dropped_bmap = bitmap_zalloc(npages);
 	last_val = calloc((size_t)nr_vcpus * npages, PAGE_SIZE);
+	alt_val = calloc((size_t)nr_vcpus * npages, PAGE_SIZE);
 	TEST_ASSERT(snapshot && union_bmap && scratch_bmap && dropped_bmap &&
-		    ever_dropped_bmap && last_val, "ENOMEM");
+		    ever_dropped_bmap && last_val && alt_val, "ENOMEM");
 	replay_init();
 	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
 
@@ -1085,18 +1240,19 @@ static int run_mode(enum log_mode m)
 	inject_armed = false;
 	cnt_rounds = cnt_checks = cnt_checked = cnt_dirty = cnt_reported = 0;
 	cnt_spurious = cnt_excluded = cnt_missing = cnt_efault = cnt_ringfull = 0;
-	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = 0;
+	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = cnt_mmio_remap = 0;
 	cnt_qwords_checked = cnt_bad_content = 0;
 	memset(guest_writes, 0, sizeof(guest_writes));
 	memset(guest_remaps, 0, sizeof(guest_remaps));
 
 	ksft_print_msg("mode %s: %d vCPUs, %lu pages (%lu KiB) at gpa 0x%lx, %s%s, "
-		       "check every %d rounds, churn:%s%s%s%s%s, seed 0x%x\n",
+		       "check every %d rounds, churn:%s%s%s%s%s%s%s, seed 0x%x\n",
 		       mode_name[m], nr_vcpus, npages, (uint64_t)(npages * PAGE_SIZE) >> 10,
 		       region_gpa, opt_disjoint ? "disjoint pages" : "shared pages",
 		       opt_stride ? " (strided)" : " (random order)", rounds_per_check,
 		       opt_dontneed ? " -D" : "", opt_protect ? " -P" : "",
-		       opt_remap ? " -G" : "",
+		       opt_remap ? (gp.hwin_gva ? " -G (4K and 2M windows)" : " -G") : "",
+		       opt_mmio ? " -M" : "", opt_lazy ? " -N" : "",
 		       !(opt_dontneed || opt_protect || opt_remap) ? " none" : "",
 		       opt_inject ? ", -X (inject lost bit)" : "",
 		       opt_seed);
@@ -1154,12 +1310,13 @@ static int run_mode(enum log_mode m)
 			       "excluded_dropped=%lu missing=%lu guest_writes=%lu "
 			       "efault_retries=%lu ring_full_exits=%lu dontneed_ops=%lu "
 			       "mprotect_ops=%lu mmio_drops=%lu guest_pte_rewrites=%lu "
+			       "mmio_remap_writes=%lu "
 			       "injected=%lu qwords_checked=%lu bad_content=%lu\n",
 			       mode_name[m], cnt_rounds, cnt_checks, cnt_checked,
 			       cnt_dirty, cnt_reported, cnt_spurious, cnt_excluded,
 			       cnt_missing, writes, cnt_efault, cnt_ringfull,
 			       cnt_drops, cnt_protects, cnt_mmio_drop, remaps,
-			       cnt_injected, cnt_qwords_checked, cnt_bad_content);
+			       cnt_mmio_remap, cnt_injected, cnt_qwords_checked, cnt_bad_content);
 	}
 	print_stats();
 
@@ -1169,6 +1326,7 @@ static int run_mode(enum log_mode m)
 	free(dropped_bmap);
 	free(ever_dropped_bmap);
 	free(last_val);
+	free(alt_val);
 	kvm_vm_free(vm);
 	vm = NULL;
 	return missing;
@@ -1200,6 +1358,9 @@ static void help(const char *name)
 	     " -P: churn: mprotect(PROT_READ) random chunks for a while, then RW\n"
 	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
 	     " -H: huge pages: THP backed slot, guest 2M mappings of the region\n"
+	     "     (with -G: also a 2M window per vCPU, its PDE retargeted)\n"
+	     " -M: with -G, some retargets point at gfns with no memslot (MMIO)\n"
+	     " -N: with -G, some retargets get their INVLPG only after the write\n"
 	     " -X: self-check: inject a lost dirty bit; the test must FAIL\n"
 	     " -Y: self-check: corrupt one qword of guest memory; the test must FAIL\n"
 	     " -s: random seed (default: time based)\n"
@@ -1211,7 +1372,7 @@ int main(int argc, char *argv[])
 {
 	int opt, m, failed = 0, nr_tests = 0;
 
-	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHXYs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHMNXYs:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "all")) {
@@ -1268,6 +1429,12 @@ int main(int argc, char *argv[])
 		case 'H':
 			opt_huge = true;
 			break;
+		case 'M':
+			opt_mmio = true;
+			break;
+		case 'N':
+			opt_lazy = true;
+			break;
 		case 'X':
 			opt_inject = true;
 			break;
@@ -1288,6 +1455,9 @@ int main(int argc, char *argv[])
 		    "-b must be a multiple of 4K");
 	TEST_ASSERT(!opt_huge || region_bytes % (1ul << 21) == 0,
 		    "-H needs -b to be a multiple of 2M");
+	TEST_ASSERT(!opt_mmio || opt_remap, "-M needs -G");
+	TEST_ASSERT(!opt_lazy || opt_remap, "-N needs -G");
+	TEST_ASSERT(!opt_mmio || region_bytes <= MMIO_GAP, "-M: -b is at most 1G");
 	TEST_ASSERT(!opt_disjoint || region_bytes / PAGE_SIZE >= (uint64_t)nr_vcpus,
 		    "-d needs at least one page per vCPU");
 	if (!seed_given)
