@@ -11,6 +11,8 @@
 #   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
 #   make negative   the checks that must fail do fail
+#   make install    the tools in $(prefix)/sbin, their man pages in section 8
+#                   (prefix=/usr/local, DESTDIR= for staging)
 #
 # QEMU=7.2 runs the guests on bookworm's QEMU 7.2 (unpacked into build/)
 # instead of the system's QEMU 10 from bookworm-backports; SOAK_KERNEL=baseline
@@ -71,7 +73,7 @@ endif
 export V
 
 .PHONY: all deps qemu tree patches kernel kernel-baseline base-tree selftests tools \
-	initramfs check check-vm check-tools demo soak bench overhead race negative bisect-build clean help
+	initramfs install check check-vm check-tools demo soak bench overhead race negative bisect-build clean help
 
 all: initramfs
 
@@ -112,6 +114,9 @@ tools: deps | $(BUILD)
 
 initramfs: selftests tools
 	$(Q)$(STEP) initramfs scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)
+
+install: tools
+	$(Q)$(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT) install
 
 check-tools: tools
 	$(Q)if [ -f tools/Makefile ]; then $(STEP) check-tools $(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT) check; fi
