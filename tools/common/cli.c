@@ -23,6 +23,9 @@ static struct argp_option cli_options[] = {
 	{ "pid", 'p', "PID", 0,
 	  "Only the VMs of this VMM process (a process id; the process need "
 	  "not have a VM yet)", 0 },
+	{ "command", 'c', "CMD", 0,
+	  "Run CMD (split into words as by the shell, run without one) and "
+	  "trace only its VMs; its exit ends the run", 0 },
 	{ "duration", 'd', "SECONDS", 0,
 	  "End after SECONDS (fractions allowed, e.g. 2.5) with the final "
 	  "report", 0 },
@@ -68,6 +71,12 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 				   "or more)", arg);
 		cli.pid = v;
 		break;
+	case 'c':
+		if (cli_command_check(arg))
+			argp_error(state, "invalid command: '%s' (a program and "
+				   "its arguments)", arg);
+		cli.command = arg;
+		break;
 	case 'd':
 		if (cli_parse_seconds(arg, CLI_DURATION_MIN_NS,
 				      CLI_DURATION_MAX_NS, &ns))
@@ -109,9 +118,11 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--features and --selftest exclude "
 				   "each other");
 		if ((cli.features || cli.selftest) &&
-		    (nr_args || cli.duration_ns))
-			argp_error(state, "--%s takes no interval, count or -d",
+		    (nr_args || cli.duration_ns || cli.command))
+			argp_error(state, "--%s takes no interval, count, -c or -d",
 				   cli.features ? "features" : "selftest");
+		if (cli.command && cli.pid)
+			argp_error(state, "-c and -p exclude each other");
 		if (cli.pid)
 			check_pid(state);
 		break;
@@ -147,7 +158,7 @@ static char *cli_help_filter(int key, const char *text, void *input)
 		"\n"
 		"SIGINT, SIGTERM and SIGHUP end the run: detach, print the "
 		"final report,\n"
-		"exit 0.\n"
+		"exit 0.  So does the exit of -c's command.\n"
 		"\n"
 		"Exit status:\n",
 		cli.default_interval_ns ? def : "none, one report at the end");
@@ -198,4 +209,5 @@ void cli_parse(const struct argp *argp, int argc, char **argv)
 		argv[0] = (char *)cli.tool;
 	if (argp_parse(argp, argc, argv, 0, NULL, NULL))
 		exit(EXIT_USAGE);
+	cli_command_prepare();
 }

@@ -59,6 +59,7 @@ struct cli {
 	__u64 default_interval_ns;	/* the tool's default (0: none) */
 	unsigned long count;		/* reports, 0: until -d or a signal */
 	__u64 duration_ns;		/* -d, 0: no limit */
+	const char *command;		/* -c: the command to run and trace */
 };
 extern struct cli cli;
 
@@ -83,7 +84,25 @@ void cli_set_option_doc(int key, const char *doc);
  */
 void cli_parse(const struct argp *argp, int argc, char **argv);
 
-/* ---- cli_run.c: values, -p, signals, clock ---- */
+/* ---- cli_run.c: values, -p, -c, signals, clock ---- */
+
+/*
+ * -c CMD: split CMD into words as the shell would (quotes, variables; no
+ * command substitution, no shell: the command is the traced process).
+ * 0, or -EINVAL if CMD has no word or cannot be split.
+ */
+int cli_command_check(const char *cmd);
+/*
+ * Fork the command, stopped before its exec, and point -p at it: call
+ * before the BPF objects are loaded.  cli_command_start() lets it exec
+ * (after the attach and the banner); the command's exit (SIGCHLD) ends the
+ * run like a signal.  cli_command_finish(), after the final report, ends a
+ * command that is still running (SIGTERM, SIGKILL after 5 s), reaps it
+ * and says on stderr how it ended.  No-ops without -c.
+ */
+void cli_command_prepare(void);
+void cli_command_start(void);
+void cli_command_finish(void);
 
 /*
  * Parse a number of seconds: decimal digits with an optional fraction
@@ -101,7 +120,7 @@ const char *cli_fmt_seconds(__u64 ns, char *buf, size_t len);
  */
 pid_t cli_pid_tgid(pid_t pid);
 
-/* set by SIGINT, SIGTERM or SIGHUP once cli_signals_install() ran */
+/* set by SIGINT, SIGTERM, SIGHUP (or -c's SIGCHLD) once cli_signals_install() ran */
 extern volatile sig_atomic_t cli_exiting;
 /* the signal that set it */
 extern volatile sig_atomic_t cli_signal;

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The parts of the command-line convention that need no libbpf: seconds
- * values, the -p check, the signals that end a run, the report clock.
+ * values, the -p check, -c's command, the signals that end a run, the
+ * report clock.
  * See cli.h.
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wordexp.h>
+#include <sys/wait.h>
 
 #include "cli.h"
+#include "errors.h"
 
 struct cli cli;
 
@@ -99,6 +105,100 @@ pid_t cli_pid_tgid(pid_t pid)
 	return tgid > 0 ? (pid_t)tgid : pid;
 }
 
+/* ---- -c: the traced command ---- */
+
+static wordexp_t cmd_words;
+static bool cmd_split;
+static pid_t cmd_pid;
+static int cmd_go = -1;		/* write end: one byte lets the child exec */
+static bool cmd_reaped;
+
+int cli_command_check(const char *cmd)
+{
+	if (cmd_split)
+		wordfree(&cmd_words);
+	cmd_split = !wordexp(cmd, &cmd_words, WRDE_NOCMD);
+	if (cmd_split && cmd_words.we_wordc)
+		return 0;
+	if (cmd_split)
+		wordfree(&cmd_words);
+	cmd_split = false;
+	return -EINVAL;
+}
+
+void cli_command_prepare(void)
+{
+	int go[2];
+	char c;
+
+	if (!cli.command)
+		return;
+	if (pipe2(go, O_CLOEXEC)) {
+		fprintf(stderr, "%s: pipe: %s\n", cli.tool, strerror(errno));
+		exit(EXIT_RUNTIME);
+	}
+	fflush(NULL);
+	cmd_pid = fork();
+	if (cmd_pid < 0) {
+		fprintf(stderr, "%s: fork: %s\n", cli.tool, strerror(errno));
+		exit(EXIT_RUNTIME);
+	}
+	if (!cmd_pid) {
+		close(go[1]);
+		/* EOF: the tool failed before its start, do not run */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(cmd_words.we_wordv[0], cmd_words.we_wordv);
+		fprintf(stderr, "%s: cannot run '%s': %s\n", cli.tool,
+			cmd_words.we_wordv[0], strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	cmd_go = go[1];
+	cli.pid = cmd_pid;
+}
+
+void cli_command_start(void)
+{
+	if (cmd_go < 0)
+		return;
+	if (write(cmd_go, "g", 1) != 1)
+		fprintf(stderr, "%s: cannot start the command: %s\n", cli.tool,
+			strerror(errno));
+	close(cmd_go);
+	cmd_go = -1;
+}
+
+void cli_command_finish(void)
+{
+	bool started = cmd_go < 0;
+	int status, i;
+	pid_t r;
+
+	if (!cmd_pid || cmd_reaped)
+		return;
+	if (!started) {		/* EOF makes it exit without running */
+		close(cmd_go);
+		cmd_go = -1;
+	}
+	for (i = 0; (r = waitpid(cmd_pid, &status, WNOHANG)) == 0; i++) {
+		if (i == 0)
+			kill(cmd_pid, SIGTERM);
+		else if (i == 50)
+			kill(cmd_pid, SIGKILL);
+		usleep(100000);
+	}
+	cmd_reaped = true;
+	if (r < 0 || !started)
+		return;
+	if (WIFEXITED(status))
+		fprintf(stderr, "%s: command exited with status %d%s\n", cli.tool,
+			WEXITSTATUS(status), i ? " after SIGTERM" : "");
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "%s: command killed by signal %d (%s)\n", cli.tool,
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
+}
+
 /* ---- signals and sleeping ---- */
 
 /*
@@ -134,6 +234,11 @@ void cli_signals_install(void)
 		    old.sa_handler == SIG_IGN)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
+	}
+	/* -c: the command's exit ends the run; a stop does not */
+	if (cmd_pid) {
+		sa.sa_flags |= SA_NOCLDSTOP;
+		sigaction(SIGCHLD, &sa, NULL);
 	}
 }
 

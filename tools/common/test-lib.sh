@@ -262,10 +262,19 @@ cli_usage_checks() {
 	done
 	bad_args "invalid duration: 'x'" --duration=x 1 1
 	bad_args "requires an argument" -d
-	bad_args "takes no interval, count or -d" --features 1
-	bad_args "takes no interval, count or -d" --features -d 1
-	bad_args "takes no interval, count or -d" --selftest -d 0.5
+	bad_args "takes no interval, count, -c or -d" --features 1
+	bad_args "takes no interval, count, -c or -d" --features -d 1
+	bad_args "takes no interval, count, -c or -d" --selftest -d 0.5
+	bad_args "takes no interval, count, -c or -d" --features -c true
 	bad_args "exclude each other" --features --selftest
+
+	# -c: a program and its arguments, split as by the shell, no shell
+	bad_args "invalid command: ''" -c ""
+	bad_args "invalid command: ' '" -c " "
+	bad_args "invalid command" -c 'echo $(id)'
+	bad_args "invalid command" -c 'echo "unterminated'
+	bad_args "-c and -p exclude each other" -c true -p 1
+	bad_args "requires an argument" -c
 }
 
 # cli_run_checks FINAL-TEXT FINAL-JSON BANNER-TEXT BANNER-JSON: root only.
@@ -309,6 +318,31 @@ cli_run_checks() {
 	run "$tool" -d 3600 0.2 1
 	want 0 "count ends a run before -d"
 	has "$_ft" "$tmp/out"
+
+	# -c: the command's exit ends the run with the final report, exit 0;
+	# its status goes to stderr
+	run "$tool" -c "sh -c 'sleep 0.3; exit 3'" 3600
+	want 0 "-c: the command's exit ends the run"
+	has "$_ft" "$tmp/out"
+	has "command exited with status 3" "$tmp/err"
+	run "$tool" --json -c "sleep 0.3" 3600
+	want 0 "-c, --json"
+	has "$_fj" "$tmp/out"
+	has "command exited with status 0" "$tmp/err"
+	json_lines "$tmp/out"
+	# a run that ends first ends the command
+	run "$tool" -c "sleep 3600" 0.2 1
+	want 0 "-c: count ends the run and the command"
+	has "$_ft" "$tmp/out"
+	has "command killed by signal 15" "$tmp/err"
+	run "$tool" -c "/nonexistent/$name-cmd a b" 3600
+	want 0 "-c of a program that does not exist"
+	has "cannot run '/nonexistent/$name-cmd'" "$tmp/err"
+	has "command exited with status 127" "$tmp/err"
+	# it shares the tool's standard output
+	run "$tool" -c "sh -c 'echo cmd-out'" 3600
+	want 0 "-c: the command's output"
+	has "^cmd-out" "$tmp/out"
 
 	# -p of a process without VMs: allowed, it may create one later
 	run "$tool" -p $$ 0.5 1

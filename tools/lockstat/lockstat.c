@@ -1947,6 +1947,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	cli_command_start();
 	cli_ticker_start(&tk);
 	last = tk.start;
 	while (true) {
@@ -1981,6 +1982,7 @@ int main(int argc, char **argv)
 	}
 	err = EXIT_OK;
 out:
+	cli_command_finish();
 	detach_all();
 	lockstat_bpf__destroy(skel);
 	json_free(jw);

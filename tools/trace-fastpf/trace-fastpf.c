@@ -1757,8 +1757,10 @@ int main(int argc, char **argv)
 		print_features(stderr, NULL);
 	if (!j)
 		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
+			cli.command ? " (the command's VMs)" :
 			cli.pid ? " (filtered by pid)" : "");
 
+	cli_command_start();
 	cli_ticker_start(&tk);
 	t_start = t0 = now_secs();
 	while (true) {
@@ -1782,6 +1784,7 @@ int main(int argc, char **argv)
 	}
 	/* totals: everything since attach, destroyed VMs included */
 	print_report(j, now_secs() - t_start, true);
+	cli_command_finish();
 
 cleanup:
 	for (i = 0; i < P_NR; i++)
