@@ -26,6 +26,10 @@ static struct argp_option cli_options[] = {
 	{ "command", 'c', "CMD", 0,
 	  "Run CMD (split into words as by the shell, run without one) and "
 	  "trace only its VMs; its exit ends the run", 0 },
+	{ "sort", 's', "KEY", 0, NULL, 0 },
+	{ "top", 'n', "N", 0,
+	  "Show the first N VMs of each report (after -s); totals cover all",
+	  0 },
 	{ "duration", 'd', "SECONDS", 0,
 	  "End after SECONDS (fractions allowed, e.g. 2.5) with the final "
 	  "report", 0 },
@@ -42,6 +46,8 @@ static struct argp_option cli_options[] = {
 };
 
 static int nr_args;
+static const char *const *sort_keys;
+static char sort_doc[256];
 
 static void check_pid(struct argp_state *state)
 {
@@ -70,6 +76,21 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid PID: '%s' (a process id, 1 "
 				   "or more)", arg);
 		cli.pid = v;
+		break;
+	case 's':
+		for (v = 0; sort_keys && sort_keys[v]; v++)
+			if (!strcmp(arg, sort_keys[v]))
+				break;
+		if (!sort_keys || !sort_keys[v])
+			argp_error(state, "invalid sort key: '%s' (%s)", arg,
+				   sort_doc);
+		cli.sort_key = v;
+		break;
+	case 'n':
+		if (parse_ulong(arg, 1, 1000000, &v))
+			argp_error(state, "invalid count of VMs: '%s' (1 to "
+				   "1000000)", arg);
+		cli.top = v;
 		break;
 	case 'c':
 		if (cli_command_check(arg))
@@ -118,8 +139,10 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--features and --selftest exclude "
 				   "each other");
 		if ((cli.features || cli.selftest) &&
-		    (nr_args || cli.duration_ns || cli.command))
-			argp_error(state, "--%s takes no interval, count, -c or -d",
+		    (nr_args || cli.duration_ns || cli.command ||
+		     cli.sort_key >= 0 || cli.top))
+			argp_error(state, "--%s takes no interval, count, -c, -d, "
+				   "-s or -n",
 				   cli.features ? "features" : "selftest");
 		if (cli.command && cli.pid)
 			argp_error(state, "-c and -p exclude each other");
@@ -185,9 +208,26 @@ static void cli_version(FILE *f, struct argp_state *state)
 
 void (*argp_program_version_hook)(FILE *, struct argp_state *) = cli_version;
 
+void cli_set_sort_keys(const char *const *keys)
+{
+	size_t len;
+	int i;
+
+	sort_keys = keys;
+	len = snprintf(sort_doc, sizeof(sort_doc), "one of:");
+	for (i = 0; keys[i] && len < sizeof(sort_doc); i++)
+		len += snprintf(sort_doc + len, sizeof(sort_doc) - len, "%s %s",
+				i ? "," : "", keys[i]);
+	if (len < sizeof(sort_doc))
+		snprintf(sort_doc + len, sizeof(sort_doc) - len,
+			 "; name and pid ascending, the others largest first");
+	cli_set_option_doc('s', sort_doc);
+}
+
 void cli_init(const char *tool, __u64 default_interval_ns)
 {
 	cli.tool = tool;
+	cli.sort_key = -1;
 	cli.default_interval_ns = default_interval_ns;
 	cli.interval_ns = default_interval_ns;
 }

@@ -60,6 +60,8 @@ struct cli {
 	unsigned long count;		/* reports, 0: until -d or a signal */
 	__u64 duration_ns;		/* -d, 0: no limit */
 	const char *command;		/* -c: the command to run and trace */
+	int sort_key;			/* -s: index in the tool's keys, -1: none */
+	unsigned long top;		/* -n: VMs shown per report, 0: all */
 };
 extern struct cli cli;
 
@@ -75,6 +77,29 @@ extern const struct argp cli_argp;
 
 /* set the tool name and default interval (0: none); call first */
 void cli_init(const char *tool, __u64 default_interval_ns);
+/*
+ * The tool's -s keys, NULL-terminated, before cli_parse().  The first
+ * CLI_SORT_ASCENDING keys sort ascending (name, pid), the others
+ * descending.  Without keys -s is a usage error.
+ */
+void cli_set_sort_keys(const char *const *keys);
+#define CLI_SORT_NAME		0	/* keys[0] must be "name" */
+#define CLI_SORT_PID		1	/* keys[1] must be "pid" */
+#define CLI_SORT_ASCENDING	2
+
+/* a VM of a report, for cli_sort_vms() */
+struct cli_vm_order {
+	const char *name;
+	__u64 pid;
+	__u64 value;		/* the -s key's value if it is not name/pid */
+	int index;		/* the tool's own: where the VM is */
+};
+/*
+ * Order @v by -s (ties, and no -s: by @index, i.e. as the tool found
+ * them) and return how many to show: -n, or all.
+ */
+size_t cli_sort_vms(struct cli_vm_order *v, size_t n);
+
 /* replace the --help text of a common option (by its key: 'v', ...) */
 void cli_set_option_doc(int key, const char *doc);
 /*

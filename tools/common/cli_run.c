@@ -105,6 +105,29 @@ pid_t cli_pid_tgid(pid_t pid)
 	return tgid > 0 ? (pid_t)tgid : pid;
 }
 
+/* ---- -s, -n: the order of the VMs ---- */
+
+static int cmp_vm_order(const void *pa, const void *pb)
+{
+	const struct cli_vm_order *a = pa, *b = pb;
+	int c = 0;
+
+	if (cli.sort_key == CLI_SORT_NAME)
+		c = strcmp(a->name ? a->name : "", b->name ? b->name : "");
+	else if (cli.sort_key == CLI_SORT_PID)
+		c = (a->pid > b->pid) - (a->pid < b->pid);
+	else if (cli.sort_key >= CLI_SORT_ASCENDING)
+		c = (a->value < b->value) - (a->value > b->value);
+	return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+size_t cli_sort_vms(struct cli_vm_order *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_vm_order);
+	return cli.top && cli.top < n ? cli.top : n;
+}
+
 /* ---- -c: the traced command ---- */
 
 static wordexp_t cmd_words;

@@ -2,7 +2,7 @@
 /*
  * Tests of the libbpf-free part of the command-line convention
  * (cli_run.c): seconds values, the -p check, the signals that end a run,
- * the report clock.  Built and run by "make -C tools check"; output as
+ * the report clock, the order of the VMs (-s, -n).  Built and run by "make -C tools check"; output as
  * test-vmname.c.  Nothing here passes or fails on how long things take:
  * the report clock is driven with made-up times.
  */
@@ -219,6 +219,45 @@ static void test_ticker(void)
 	memset(&cli, 0, sizeof(cli));
 }
 
+/* -s KEY, -n N on four VMs; @want: their names in the order shown */
+static void order_is(int key, unsigned long top, const char *want)
+{
+	static const struct { const char *name; __u64 pid, value; } vms[] = {
+		{ "db", 300, 7 }, { "web", 100, 9 }, { "app", 200, 7 },
+		{ "cache", 400, 0 },
+	};
+	struct cli_vm_order o[4];
+	char got[64] = "";
+	size_t i, n;
+
+	for (i = 0; i < 4; i++)
+		o[i] = (struct cli_vm_order){ .name = vms[i].name,
+			.pid = vms[i].pid, .value = vms[i].value, .index = i };
+	cli.sort_key = key;
+	cli.top = top;
+	n = cli_sort_vms(o, 4);
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i ? " " : "", o[i].name);
+	check(!strcmp(got, want), "-s %d -n %lu: '%s' (got '%s')", key, top,
+	      want, got);
+	cli.sort_key = -1;
+	cli.top = 0;
+}
+
+static void test_order(void)
+{
+	/* no -s: as found; ties keep that order */
+	order_is(-1, 0, "db web app cache");
+	order_is(CLI_SORT_NAME, 0, "app cache db web");
+	order_is(CLI_SORT_PID, 0, "web app db cache");
+	order_is(CLI_SORT_ASCENDING, 0, "web db app cache");
+	order_is(CLI_SORT_ASCENDING, 2, "web db");
+	order_is(-1, 1, "db");
+	order_is(CLI_SORT_NAME, 4, "app cache db web");
+	order_is(CLI_SORT_NAME, 9, "app cache db web");
+}
+
 int main(void)
 {
 	__u64 now;
@@ -261,6 +300,7 @@ int main(void)
 	test_pid();
 	test_signals();
 	test_ticker();
+	test_order();
 
 	/* a real sleep: only that it does not end early */
 	now = cli_now_ns();

@@ -262,10 +262,17 @@ cli_usage_checks() {
 	done
 	bad_args "invalid duration: 'x'" --duration=x 1 1
 	bad_args "requires an argument" -d
-	bad_args "takes no interval, count, -c or -d" --features 1
-	bad_args "takes no interval, count, -c or -d" --features -d 1
-	bad_args "takes no interval, count, -c or -d" --selftest -d 0.5
-	bad_args "takes no interval, count, -c or -d" --features -c true
+	bad_args "takes no interval, count, -c, -d, -s or -n" --features 1
+	bad_args "takes no interval, count, -c, -d, -s or -n" --features -d 1
+	bad_args "takes no interval, count, -c, -d, -s or -n" --selftest -d 0.5
+	bad_args "takes no interval, count, -c, -d, -s or -n" --features -c true
+	bad_args "takes no interval, count, -c, -d, -s or -n" --features -n 1
+	bad_args "takes no interval, count, -c, -d, -s or -n" --selftest -s pid
+
+	# -s KEY: the tool's keys only; -n N: 1 or more
+	bad_args "invalid sort key: 'bogus' (one of: name, pid," -s bogus 1 1
+	bad_args "invalid count of VMs: '0'" -n 0 1 1
+	bad_args "invalid count of VMs: '-1'" -n -1 1 1
 	bad_args "exclude each other" --features --selftest
 
 	# -c: a program and its arguments, split as by the shell, no shell
@@ -318,6 +325,22 @@ cli_run_checks() {
 	run "$tool" -d 3600 0.2 1
 	want 0 "count ends a run before -d"
 	has "$_ft" "$tmp/out"
+
+	# -s and -n: accepted with every key that the message of a bad key
+	# lists (name, pid and the tool's own), JSON counts what -n left out
+	run "$tool" -s bogus
+	keys=$(sed -n 's/.*one of: \([a-z, ]*\);.*/\1/p' "$tmp/err" | tr -d ',')
+	set -- $keys
+	[ $# -ge 3 ] && [ "$1 $2" = "name pid" ] &&
+		ok "  ... sort keys: $keys" ||
+		bad "  ... sort keys not listed as 'one of: name, pid, ...': $keys"
+	for k in $keys; do
+		run "$tool" -s "$k" -n 1 0.2 1
+		want 0 "-s $k -n 1"
+	done
+	run "$tool" --json -s name -n 3 0.2 1
+	want 0 "--json -s name -n 3"
+	has '"vms_not_shown":0' "$tmp/out"
 
 	# -c: the command's exit ends the run with the final report, exit 0;
 	# its status goes to stderr

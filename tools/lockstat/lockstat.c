@@ -73,6 +73,12 @@ static const char *drop_names[LS_DROP_NR] = {
 
 static const char *mode_names[LS_NR_MODES] = { "read", "write" };
 
+/* -s keys: name and pid first (cli.h), then largest first, both modes */
+enum { SORT_NAME, SORT_PID, SORT_WAIT, SORT_HOLD, SORT_ACQ, SORT_CONTENDED };
+static const char *const sort_keys[] = {
+	"name", "pid", "wait", "hold", "acq", "contended", NULL,
+};
+
 /* ------------------------------------------------------------------ */
 /* arguments                                                           */
 
@@ -80,11 +86,11 @@ static const char doc[] =
 "Who holds and who waits for kvm->mmu_lock: acquisitions, contentions,\n"
 "wait and hold times per VM, mode (read/write) and call site.\n";
 
-enum { OPT_SOURCE = 256 };
+enum { OPT_SOURCE = 256, OPT_STACKS };
 
 static const struct argp_option opts[] = {
-	{ "stacks", 's', "N", 0, "Call sites shown per VM and mode (default "
-	  "5, at most 1000); 0 also turns stack collection off", 0 },
+	{ "stacks", OPT_STACKS, "N", 0, "Call sites shown per VM and mode "
+	  "(default 5, at most 1000); 0 also turns stack collection off", 0 },
 	{ "source", OPT_SOURCE, "SRC", 0,
 	  "auto (default), raw, lockdep or contention", 0 },
 	{},
@@ -96,7 +102,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	int i;
 
 	switch (key) {
-	case 's':
+	case OPT_STACKS:
 		if (parse_ulong(arg, 0, MAX_NSTACKS, &v))
 			argp_error(state, "invalid number of call sites '%s' "
 				   "(0-%d)", arg, MAX_NSTACKS);
@@ -138,6 +144,7 @@ static void parse_args(int argc, char **argv)
 	};
 
 	cli_init(TOOL, 0);
+	cli_set_sort_keys(sort_keys);
 	cli_set_option_doc('v', "Full call stacks, struct kvm addresses, the "
 			   "feature report, libbpf debug messages");
 	cli_parse(&argp, argc, argv);
@@ -1271,14 +1278,38 @@ static void expire_unseen_vms(void)
 	}
 }
 
+/* the -s key of a VM: both modes */
+static __u64 sort_value(const struct mode_delta *d)
+{
+	__u64 v = 0;
+	int m;
+
+	for (m = 0; m < LS_NR_MODES; m++) {
+		switch (cli.sort_key) {
+		case SORT_WAIT:		v += d[m].wait_total; break;
+		case SORT_HOLD:		v += d[m].hold_total; break;
+		case SORT_ACQ:		v += d[m].acquired; break;
+		case SORT_CONTENDED:	v += d[m].contended; break;
+		}
+	}
+	return v;
+}
+
 static void report(struct report *r)
 {
 	bool wait = source_has_wait(feat.source);
 	bool hold = source_has_hold(feat.source);
-	char tbuf[64], sbuf[64], name[VM_NAME_LEN];
+	static struct vm_row {
+		int slot;
+		struct ls_vm vm;
+		struct mode_delta d[LS_NR_MODES];
+		char name[VM_NAME_LEN];
+	} vm_rows[LS_MAX_VMS];
+	static struct cli_vm_order order[LS_MAX_VMS];
+	char tbuf[64], sbuf[64];
 	struct timespec ts;
 	struct tm tm;
-	int slot, m, i;
+	int slot, m, i, nvms = 0, shown;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
@@ -1304,10 +1335,11 @@ static void report(struct report *r)
 		       r->final ? "  (final)" : "");
 	}
 
+	/* every VM counts in the totals; -s orders them, -n cuts the list */
 	for (slot = 0; slot < LS_MAX_VMS; slot++) {
 		struct ls_vm vm = skel->bss->vms[slot];
 		struct ls_mode_stats cur[LS_NR_MODES];
-		struct mode_delta d[LS_NR_MODES];
+		struct mode_delta *d = vm_rows[nvms].d;
 
 		if (!vm.kvm || (vm.state != LS_VM_LIVE && vm.state != LS_VM_DEAD))
 			continue;
@@ -1322,8 +1354,23 @@ static void report(struct report *r)
 			add_total(&r->total[m], &d[m]);
 		}
 		memcpy(prev_vm[slot].st, cur, sizeof(cur));
-		r->nvms++;
-		vm_name_comm(vm.tgid, vm.comm, name, sizeof(name));
+		vm_rows[nvms].slot = slot;
+		vm_rows[nvms].vm = vm;
+		vm_name_comm(vm.tgid, vm.comm, vm_rows[nvms].name,
+			     sizeof(vm_rows[nvms].name));
+		order[nvms] = (struct cli_vm_order){
+			.name = vm_rows[nvms].name, .pid = vm.tgid,
+			.value = sort_value(d), .index = nvms };
+		nvms++;
+	}
+	r->nvms = nvms;
+	shown = cli_sort_vms(order, nvms);
+
+	for (i = 0; i < shown; i++) {
+		const struct ls_vm vm = vm_rows[order[i].index].vm;
+		const struct mode_delta *d = vm_rows[order[i].index].d;
+		const char *name = vm_rows[order[i].index].name;
+
 
 		if (cli.json) {
 			json_begin_object(jw);
@@ -1366,7 +1413,7 @@ static void report(struct report *r)
 			    !d[0].contended && !d[1].contended &&
 			    !d[0].hold_count && !d[1].hold_count) {
 				printf("  no mmu_lock activity\n");
-				goto next;
+				continue;
 			}
 			printf("  %-5s %9s %9s %10s %9s %9s %10s %9s %9s\n",
 			       "mode", "acq", "contended", "wait-total",
@@ -1394,13 +1441,15 @@ static void report(struct report *r)
 					print_hist(d[m].wait_hist, title);
 			}
 		}
-next:
-		if (vm.state == LS_VM_DEAD)
-			free_slot(slot, vm.vm_id);
 	}
+	/* exited VMs were reported once: their slots can go */
+	for (i = 0; i < nvms; i++)
+		if (vm_rows[i].vm.state == LS_VM_DEAD)
+			free_slot(vm_rows[i].slot, vm_rows[i].vm.vm_id);
 
 	if (cli.json) {
 		json_end_array(jw);
+		json_kv_u64(jw, "vms_not_shown", nvms - shown);
 		json_key(jw, "total");
 		json_begin_object(jw);
 		for (m = LS_NR_MODES - 1; m >= 0; m--) {
@@ -1418,6 +1467,9 @@ next:
 	} else {
 		bool any = false;
 
+		if (nvms > shown)
+			printf("%d more VM%s not shown (-n %lu)\n", nvms - shown,
+			       nvms - shown > 1 ? "s" : "", cli.top);
 		if (!r->nvms)
 			printf("no VMs%s\n", cli.pid ? " of this process" : "");
 		else if (r->nvms > 1) {

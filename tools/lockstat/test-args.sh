@@ -23,7 +23,8 @@ require_tool
 # ---- bad arguments: exit 2 before anything else ----
 # (-p, interval, count and -d values: cli_usage_checks below; every run
 # there ends even if a bad value were taken)
-for args in "-s abc 1 1" "-s -1 1 1" "-s 1001 1 1" "1 2 3" "--bogus" "-x" \
+for args in "--stacks=abc 1 1" "--stacks=-1 1 1" "--stacks=1001 1 1" \
+	    "-s abc 1 1" "-s stacks 1 1" "-n 0 1 1" "-n x 1 1" "1 2 3" "--bogus" "-x" \
 	    "--source bogus 1 1" "--source" "--features 1" "--selftest 2" \
 	    "--features --selftest" "-p"; do
 	# shellcheck disable=SC2086

@@ -918,15 +918,14 @@ static __u32 vm_pid(const struct vm_rec *r)
 	       (r->nr_vcpus ? r->vcpus[0].cur.tgid : 0);
 }
 
-static void print_vm_human(struct vm_rec *r, const struct view *v,
-			   double secs, bool cumulative)
+static void print_vm_human(struct vm_rec *r, const char *name,
+			   const struct view *v, double secs, bool cumulative)
 {
 	const struct fpf_vm *vm = &v->vm;
-	char buf[32], name[VM_NAME_LEN];
+	char buf[32];
 	struct fpf_vcpu d;
 	int i;
 
-	vm_name(vm_pid(r), name, sizeof(name));
 	printf("VM %s  id %d  pid %u", name, r->id, vm_pid(r));
 	if (cli.verbose)
 		printf("  kvm 0x%llx", (unsigned long long)r->kvm);
@@ -1074,15 +1073,14 @@ static void json_fault_counters(struct json *j, const struct fpf_vcpu *v)
 	json_u64_or_null(j, "fault_ns", live(M_LATENCY), v->fault_ns);
 }
 
-static void print_vm_json(struct json *j, struct vm_rec *r,
+static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 			  const struct view *v, double secs, bool cumulative)
 {
 	const struct fpf_vm *vm = &v->vm;
-	char name[VM_NAME_LEN], addr[24];
+	char addr[24];
 	struct fpf_vcpu d;
 	int i;
 
-	vm_name(vm_pid(r), name, sizeof(name));
 	json_begin_object(j);
 	json_kv_u64(j, "vm", r->id);
 	json_kv_string(j, "name", name);
@@ -1175,13 +1173,35 @@ static void make_view(struct view *v, struct vm_rec *r, bool cumulative)
 	}
 }
 
+/* -s keys: name and pid first (cli.h), then largest first */
+enum { SORT_NAME, SORT_PID, SORT_FAULTS, SORT_FIXED, SORT_SLOW,
+       SORT_RETRIES, SORT_INVAL };
+static const char *const sort_keys[] = {
+	"name", "pid", "faults", "fixed", "slow", "retries", "inval", NULL,
+};
+
+static __u64 sort_value(const struct view *v)
+{
+	switch (cli.sort_key) {
+	case SORT_FAULTS:	return v->all.fast_calls;
+	case SORT_FIXED:	return fixed_of(&v->all);
+	case SORT_SLOW:		return slow_of(&v->all);
+	case SORT_RETRIES:	return v->all.retries;
+	case SORT_INVAL:	return v->vm.inval_end;
+	default:		return 0;
+	}
+}
+
 static void print_report(struct json *j, double secs, bool cumulative)
 {
+	static struct cli_vm_order *order;
+	static char (*names)[VM_NAME_LEN];
+	static int cap_order;
 	struct timespec ts;
 	struct view v;
 	char tbuf[32];
 	struct tm tm;
-	int i, shown = 0;
+	int i, n = 0, shown;
 	__u64 d;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1205,6 +1225,11 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		       cumulative ? ", over" : "", secs);
 	}
 
+	if (cap_order < nr_vm_recs) {
+		cap_order = nr_vm_recs;
+		order = xrealloc(order, cap_order * sizeof(*order));
+		names = xrealloc(names, cap_order * sizeof(*names));
+	}
 	for (i = 0; i < nr_vm_recs; i++) {
 		struct vm_rec *r = vm_recs[i];
 
@@ -1212,15 +1237,25 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		if (r->retired && !cumulative)
 			continue;
 		make_view(&v, r, cumulative);
+		vm_name(vm_pid(r), names[n], sizeof(names[n]));
+		order[n] = (struct cli_vm_order){ .name = names[n],
+			.pid = vm_pid(r), .value = sort_value(&v), .index = i };
+		n++;
+	}
+	shown = cli_sort_vms(order, n);
+	for (i = 0; i < shown; i++) {
+		struct vm_rec *r = vm_recs[order[i].index];
+
+		make_view(&v, r, cumulative);
 		if (j)
-			print_vm_json(j, r, &v, secs, cumulative);
+			print_vm_json(j, r, order[i].name, &v, secs, cumulative);
 		else
-			print_vm_human(r, &v, secs, cumulative);
-		shown++;
+			print_vm_human(r, order[i].name, &v, secs, cumulative);
 	}
 
 	if (j) {
 		json_end_array(j);
+		json_kv_u64(j, "vms_not_shown", n - shown);
 		json_key(j, "drops");
 		json_begin_object(j);
 		for (i = 0; i < FPF_DROP_NR; i++)
@@ -1241,7 +1276,10 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		json_end_object(j);
 		return;
 	}
-	if (!shown)
+	if (n > shown)
+		printf("%d more VM%s not shown (-n %lu)\n", n - shown,
+		       n - shown > 1 ? "s" : "", cli.top);
+	if (!n)
 		printf("no KVM VM seen%s: no live probe fired (a VM is found through its\n"
 		       "  fast-path faults and the other live sources, see --features)\n",
 		       cli.pid ? " for this pid" : "");
@@ -1538,7 +1576,7 @@ static int run_selftest(void)
 		 fixed_of(&sum) + spurious_of(&sum), 2);
 	/* the VMM of A is this process: named COMM[PID] (no -name here) */
 	{
-		char *mem = NULL, want[64], comm[16] = "";
+		char *mem = NULL, want[64], comm[16] = "", name[VM_NAME_LEN];
 		size_t len = 0;
 		FILE *f = open_memstream(&mem, &len);
 		struct json *jj = f ? json_new(f) : NULL;
@@ -1546,7 +1584,8 @@ static int run_selftest(void)
 
 		if (jj) {
 			make_view(&v, ra, true);
-			print_vm_json(jj, ra, &v, 1.0, true);
+			vm_name(vm_pid(ra), name, sizeof(name));
+			print_vm_json(jj, ra, name, &v, 1.0, true);
 		}
 		json_free(jj);
 		if (f)
@@ -1645,6 +1684,7 @@ int main(int argc, char **argv)
 	double t0, t1, t_start;
 
 	cli_init(TOOL, NSEC_PER_SEC);
+	cli_set_sort_keys(sort_keys);
 	cli_set_option_doc('v', "Verbose output: struct kvm addresses, every "
 			   "probe, libbpf debug messages");
 	cli_parse(&argp, argc, argv);

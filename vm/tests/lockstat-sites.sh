@@ -11,7 +11,7 @@ set -u
 out=/tmp/lssites.$$
 mkdir -p $out
 
-./lockstat --json -s 12 3600 > $out/tool.json 2> $out/tool.err &
+./lockstat --json --stacks=12 3600 > $out/tool.json 2> $out/tool.err &
 tool=$!
 wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
