@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wordexp.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -138,12 +139,15 @@ static bool cmd_reaped;
 
 int cli_command_check(const char *cmd)
 {
+	int err;
+
 	if (cmd_split)
 		wordfree(&cmd_words);
-	cmd_split = !wordexp(cmd, &cmd_words, WRDE_NOCMD);
+	err = wordexp(cmd, &cmd_words, WRDE_NOCMD);
+	cmd_split = !err;
 	if (cmd_split && cmd_words.we_wordc)
 		return 0;
-	if (cmd_split)
+	if (cmd_split || err == WRDE_NOSPACE)
 		wordfree(&cmd_words);
 	cmd_split = false;
 	return -EINVAL;
@@ -151,6 +155,7 @@ int cli_command_check(const char *cmd)
 
 void cli_command_prepare(void)
 {
+	pid_t tool = getpid();
 	int go[2];
 	char c;
 
@@ -168,9 +173,16 @@ void cli_command_prepare(void)
 	}
 	if (!cmd_pid) {
 		close(go[1]);
+		/* the tool killed outright: do not run on untraced */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != tool)
+			_exit(127);
 		/* EOF: the tool failed before its start, do not run */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		/* -j: standard output is the tool's NDJSON */
+		if (cli.json)
+			dup2(STDERR_FILENO, STDOUT_FILENO);
 		execvp(cmd_words.we_wordv[0], cmd_words.we_wordv);
 		fprintf(stderr, "%s: cannot run '%s': %s\n", cli.tool,
 			cmd_words.we_wordv[0], strerror(errno));
@@ -179,15 +191,22 @@ void cli_command_prepare(void)
 	close(go[0]);
 	cmd_go = go[1];
 	cli.pid = cmd_pid;
+	/* an exit() on an error path must not leave it running */
+	atexit(cli_command_finish);
 }
 
 void cli_command_start(void)
 {
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
 	if (cmd_go < 0)
 		return;
+	/* a child that died meanwhile: EPIPE, not a SIGPIPE that kills us */
+	sigaction(SIGPIPE, &ign, &old);
 	if (write(cmd_go, "g", 1) != 1)
 		fprintf(stderr, "%s: cannot start the command: %s\n", cli.tool,
 			strerror(errno));
+	sigaction(SIGPIPE, &old, NULL);
 	close(cmd_go);
 	cmd_go = -1;
 }
@@ -260,8 +279,14 @@ void cli_signals_install(void)
 	}
 	/* -c: the command's exit ends the run; a stop does not */
 	if (cmd_pid) {
+		siginfo_t si = {};
+
 		sa.sa_flags |= SA_NOCLDSTOP;
 		sigaction(SIGCHLD, &sa, NULL);
+		/* one that died before: its SIGCHLD was discarded */
+		if (!waitid(P_PID, cmd_pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == cmd_pid)
+			on_signal(SIGCHLD);
 	}
 }
 

@@ -362,10 +362,37 @@ cli_run_checks() {
 	want 0 "-c of a program that does not exist"
 	has "cannot run '/nonexistent/$name-cmd'" "$tmp/err"
 	has "command exited with status 127" "$tmp/err"
-	# it shares the tool's standard output
+	# it shares the tool's standard output; with --json its own goes to
+	# standard error, not into the NDJSON
 	run "$tool" -c "sh -c 'echo cmd-out'" 3600
 	want 0 "-c: the command's output"
 	has "^cmd-out" "$tmp/out"
+	run "$tool" --json -c "sh -c 'echo cmd-out'" 3600
+	want 0 "-c --json: the command's output"
+	has "^cmd-out" "$tmp/err"
+	json_lines "$tmp/out"
+	# the tool killed outright: the command does not run on untraced
+	marker=$(( $$ % 1000 + 7000 )).5
+	rm -f "$tmp/out" "$tmp/err"
+	"$tool" -c "sleep $marker" 3600 > "$tmp/out" 2> "$tmp/err" &
+	_pid=$!
+	wait_for -p "$_pid" "$_bt" "$tmp/out" "$tmp/err"
+	alive() { ps -eo args | grep -q "^sleep $marker\$"; }
+	if grep -q -e "$_bt" "$tmp/out" "$tmp/err" && alive; then
+		kill -KILL "$_pid"
+		wait "$_pid" 2> /dev/null
+		i=0
+		while alive && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		alive && bad "-c: the command outlived a SIGKILLed tool" ||
+			ok "-c: a SIGKILLed tool takes its command with it"
+	else
+		kill -KILL "$_pid" 2> /dev/null
+		bad "-c: no banner, or the command is not running"
+	fi
+
 
 	# -p of a process without VMs: allowed, it may create one later
 	run "$tool" -p $$ 0.5 1

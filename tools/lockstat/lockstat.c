@@ -1371,7 +1371,6 @@ static void report(struct report *r)
 		const struct mode_delta *d = vm_rows[order[i].index].d;
 		const char *name = vm_rows[order[i].index].name;
 
-
 		if (cli.json) {
 			json_begin_object(jw);
 			json_kv_u64(jw, "vm_id", vm.vm_id);

@@ -1174,16 +1174,18 @@ static void make_view(struct view *v, struct vm_rec *r, bool cumulative)
 }
 
 /* -s keys: name and pid first (cli.h), then largest first */
-enum { SORT_NAME, SORT_PID, SORT_FAULTS, SORT_FIXED, SORT_SLOW,
+enum { SORT_NAME, SORT_PID, SORT_FAULTS, SORT_FAST, SORT_FIXED, SORT_SLOW,
        SORT_RETRIES, SORT_INVAL };
 static const char *const sort_keys[] = {
-	"name", "pid", "faults", "fixed", "slow", "retries", "inval", NULL,
+	"name", "pid", "faults", "fast", "fixed", "slow", "retries", "inval",
+	NULL,
 };
 
 static __u64 sort_value(const struct view *v)
 {
 	switch (cli.sort_key) {
-	case SORT_FAULTS:	return v->all.fast_calls;
+	case SORT_FAULTS:	return v->all.faults;
+	case SORT_FAST:		return v->all.fast_calls;
 	case SORT_FIXED:	return fixed_of(&v->all);
 	case SORT_SLOW:		return slow_of(&v->all);
 	case SORT_RETRIES:	return v->all.retries;
