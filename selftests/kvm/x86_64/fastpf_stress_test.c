@@ -78,14 +78,18 @@
  *  -M  with -G: one retarget in 8 points the window PTE (or, with -H, the
  *      2M window PDE) at a gfn with no memslot, MMIO_GAP below the region;
  *      writes through it exit to userspace as KVM_EXIT_MMIO and change no
- *      page.  A write-protect fault whose guest walk ends in no memslot,
+ *      page.  Each such exit must carry the vCPU's own value at its
+ *      qword's offset, and each vCPU's count of them must be what the
+ *      replay predicts (a range with -N).  A write-protect fault whose guest walk ends in no memslot,
  *      over a stale SPTE of the old gfn (review defect 1 under npt=0).
  *  -N  with -G: one retarget in 4 is not followed by INVLPG before the
  *      write through the window, only after it.  That write may go through
  *      the old translation or the new one (a TLB is not coherent with the
  *      page tables), so the content check accepts its value in either
- *      page, or in neither; the dirty-log check stays exact: the page it
- *      changed must be logged.
+ *      page, or in neither, until the next check, where the ambiguity is
+ *      settled from memory.  A write that KVM drops altogether is not
+ *      caught there.  The dirty-log check stays exact: the page it changed
+ *      must be logged.
  *
  *  -H  huge pages: the slot is THP backed, the guest maps the region with
  *      2M pages, and dirty logging is off for the first HUGE_WARMUP seconds,
@@ -336,6 +340,8 @@ static int nr_parked;
 static uint64_t resume_gen;
 static bool vcpu_quit;
 static uint64_t guest_writes[MAX_VCPUS], guest_remaps[MAX_VCPUS];
+/* -M: MMIO write exits per vCPU, and how many the replay allows */
+static uint64_t mmio_writes[MAX_VCPUS], mmio_min[MAX_VCPUS], mmio_max[MAX_VCPUS];
 
 /* -P */
 static uint64_t prot_seq;		/* odd while a chunk is read-only */
@@ -443,10 +449,29 @@ static void *vcpu_thread_fn(void *arg)
 			continue;
 		}
 		case KVM_EXIT_MMIO:
-			/* -M: a write through a window retargeted at MMIO. */
-			if (gp.mmio_gpa && run->mmio.is_write &&
-			    run->mmio.phys_addr >= gp.mmio_gpa &&
+			/*
+			 * -M: an access through a window retargeted at MMIO:
+			 * this vCPU's value at its qword (a read only with
+			 * forced emulation, whose cmpxchg reads first).
+			 */
+			if (gp.mmio_gpa && run->mmio.phys_addr >= gp.mmio_gpa &&
 			    run->mmio.phys_addr < gp.mmio_gpa + mmio_bytes()) {
+				uint64_t val;
+
+				TEST_ASSERT(run->mmio.len == 8,
+					    "vCPU %d: MMIO access of %u bytes at 0x%llx",
+					    id, run->mmio.len, run->mmio.phys_addr);
+				if (!run->mmio.is_write) {
+					memset(run->mmio.data, 0, 8);
+					continue;
+				}
+				memcpy(&val, run->mmio.data, 8);
+				TEST_ASSERT(val >> 48 == (uint64_t)id + 1 &&
+					    (run->mmio.phys_addr & (PAGE_SIZE - 1)) ==
+					    (((val & ((1ul << 48) - 1)) + id) % (PAGE_SIZE / 8)) * 8,
+					    "vCPU %d: MMIO write of 0x%lx at 0x%llx: not this vCPU's value at its qword",
+					    id, val, run->mmio.phys_addr);
+				mmio_writes[id]++;
 				__atomic_add_fetch(&cnt_mmio_remap, 1, __ATOMIC_RELAXED);
 				continue;
 			}
@@ -751,7 +776,7 @@ static void replay_init(void)
 		/* As setup_remap_windows() maps the windows. */
 		for (s = 0; s < WIN_SLOTS; s++)
 			rp->win_page[s] = rp->first + (s * 131 + v) % rp->n;
-		rp->hwin_page = hwin_first_page(v);
+		rp->hwin_page = gp.hwin_gva ? hwin_first_page(v) : -1;
 	}
 }
 
@@ -776,7 +801,8 @@ static void replay_put(int v, int64_t page, uint64_t count, bool maybe)
 		alt_val[q] = alt_val[q] ? ALT_ANY : val;
 	} else {
 		last_val[q] = val;
-		alt_val[q] = 0;
+		if (alt_val)
+			alt_val[q] = 0;
 	}
 }
 
@@ -818,9 +844,37 @@ static void replay_to(int v, uint64_t count)
 		rp->count++;
 		if (old == -2 || old == page) {
 			replay_put(v, page, rp->count, false);
+			mmio_min[v] += page < 0;
+			mmio_max[v] += page < 0;
 		} else {
+			mmio_max[v] += page < 0 || old < 0;
 			replay_put(v, page, rp->count, true);
 			replay_put(v, old, rp->count, true);
+		}
+	}
+}
+
+/*
+ * -N, after a check: a write that may have landed either did (the qword
+ * still holds it: it is now the vCPU's last) or is forgotten, so that an
+ * ambiguity lasts one check interval at most.
+ */
+static void settle_alt(void)
+{
+	const uint64_t *mem = (const uint64_t *)host_mem;
+	uint64_t q, nq = npages * (PAGE_SIZE / 8);
+	int v;
+
+	for (v = 0; alt_val && v < nr_vcpus; v++) {
+		for (q = 0; q < nq; q++) {
+			uint64_t *alt = &alt_val[v * nq + q];
+
+			if (!*alt)
+				continue;
+			if (*alt == mem[q] ||
+			    (*alt == ALT_ANY && mem[q] >> 48 == (uint64_t)v + 1))
+				last_val[v * nq + q] = mem[q];
+			*alt = 0;
 		}
 	}
 }
@@ -832,8 +886,14 @@ static uint64_t check_content(void)
 	uint64_t q, nq = npages * (PAGE_SIZE / 8), bad = 0;
 	int v;
 
-	for (v = 0; v < nr_vcpus; v++)
+	for (v = 0; v < nr_vcpus; v++) {
 		replay_to(v, guest_writes[v]);
+		if (mmio_writes[v] >= mmio_min[v] && mmio_writes[v] <= mmio_max[v])
+			continue;
+		bad++;
+		ksft_print_msg("WRONG MMIO: vCPU %d made %lu MMIO writes in its first %lu writes, the replay allows %lu to %lu\n",
+			       v, mmio_writes[v], guest_writes[v], mmio_min[v], mmio_max[v]);
+	}
 
 	for (q = 0; q < nq; q++) {
 		uint64_t found = mem[q];
@@ -841,7 +901,7 @@ static uint64_t check_content(void)
 
 		for (v = 0; v < nr_vcpus && !ok; v++) {
 			uint64_t want = last_val[v * nq + q];
-			uint64_t alt = alt_val[v * nq + q];
+			uint64_t alt = alt_val ? alt_val[v * nq + q] : 0;
 
 			written |= want != 0;
 			ok = found && (found == want || found == alt || alt == ALT_ANY);
@@ -861,6 +921,7 @@ static uint64_t check_content(void)
 			       nr_vcpus > 1 ? last_val[nq + q] : 0,
 			       nr_vcpus > 2 ? " ..." : "");
 	}
+	settle_alt();
 	cnt_qwords_checked += nq;
 	cnt_bad_content += bad;
 	if (bad)
@@ -1201,11 +1262,18 @@ static int run_mode(enum log_mode m)
 	gp.seed = opt_seed;
 	gp.lazy = opt_lazy;
 	if (opt_mmio) {
-		/* In no memslot: slot 0 and the page tables are far below. */
+		struct userspace_mem_region *rg;
+		int bkt;
+
+		/* Above 4G (no APIC page or other KVM-internal slot), in no memslot. */
 		gp.mmio_gpa = align_down(region_gpa - MMIO_GAP, HPAGE);
-		TEST_ASSERT(region_gpa >= 2 * MMIO_GAP &&
+		TEST_ASSERT(region_gpa >= MMIO_GAP + (4ul << 30) &&
 			    gp.mmio_gpa + mmio_bytes() <= region_gpa,
-			    "-M: no room for the MMIO gfns below the region");
+			    "-M: no room for the MMIO gfns between 4G and the region");
+		hash_for_each(vm->regions.slot_hash, bkt, rg, slot_node)
+			TEST_ASSERT(rg->region.guest_phys_addr >= gp.mmio_gpa + mmio_bytes() ||
+				    rg->region.guest_phys_addr + rg->region.memory_size <= gp.mmio_gpa,
+				    "-M: memslot %u overlaps the MMIO gfns", rg->region.slot);
 	}
 	if (opt_remap)
 		setup_remap_windows(region_gva);
@@ -1220,9 +1288,9 @@ static int run_mode(enum log_mode m)
 	dropped_bmap = bitmap_zalloc(npages);
 	ever_dropped_bmap = bitmap_zalloc(npages);
 	last_val = calloc((size_t)nr_vcpus * npages, PAGE_SIZE);
-	alt_val = calloc((size_t)nr_vcpus * npages, PAGE_SIZE);
+	alt_val = opt_lazy ? calloc((size_t)nr_vcpus * npages, PAGE_SIZE) : NULL;
 	TEST_ASSERT(snapshot && union_bmap && scratch_bmap && dropped_bmap &&
-		    ever_dropped_bmap && last_val && alt_val, "ENOMEM");
+		    ever_dropped_bmap && last_val && (alt_val || !opt_lazy), "ENOMEM");
 	replay_init();
 	memcpy(snapshot, host_mem, npages * PAGE_SIZE);
 
@@ -1243,6 +1311,9 @@ static int run_mode(enum log_mode m)
 	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = cnt_mmio_remap = 0;
 	cnt_qwords_checked = cnt_bad_content = 0;
 	memset(guest_writes, 0, sizeof(guest_writes));
+	memset(mmio_writes, 0, sizeof(mmio_writes));
+	memset(mmio_min, 0, sizeof(mmio_min));
+	memset(mmio_max, 0, sizeof(mmio_max));
 	memset(guest_remaps, 0, sizeof(guest_remaps));
 
 	ksft_print_msg("mode %s: %d vCPUs, %lu pages (%lu KiB) at gpa 0x%lx, %s%s, "
@@ -1336,7 +1407,8 @@ static void help(const char *name)
 {
 	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
 	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
-	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-X] [-Y]\n"
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-M] [-N]\n"
+	       "          [-X] [-Y]\n"
 	       "          [-s seed] [-h]\n\n", name);
 	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
 	     "     get-log:    KVM_GET_DIRTY_LOG (fetch, clear and write-protect)\n"
