@@ -17,28 +17,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include "cli.h"
+#include "test-check.h"
 
-static int pass, fail;
-static bool verbose;
-
-static void check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		pass++;
-	else
-		fail++;
-	if (ok && !verbose)
-		return;
-	fputs(ok ? "ok   " : "FAIL ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 #define S(x) ((__u64)(x) * NSEC_PER_SEC)
 
@@ -262,7 +242,7 @@ int main(void)
 {
 	__u64 now;
 
-	verbose = getenv("V") && !strcmp(getenv("V"), "1");
+	test_check_init();
 
 	seconds_ok("1", S(1));
 	seconds_ok("0.5", S(1) / 2);
@@ -307,6 +287,5 @@ int main(void)
 	check(cli_sleep_until(now + S(1) / 50) && cli_now_ns() >= now + S(1) / 50,
 	      "clock_nanosleep TIMER_ABSTIME: not woken before the deadline");
 
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail ? 1 : 0;
+	return test_check_done();
 }

@@ -17,29 +17,9 @@
 #include <unistd.h>
 #include "json.h"
 #include "vmname.h"
+#include "test-check.h"
 
 static char root[64];
-static int pass, fail;
-static bool verbose;
-
-static void check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		pass++;
-	else
-		fail++;
-	if (ok && !verbose)
-		return;
-	fputs(ok ? "ok   " : "FAIL ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* <root>/<pid>/<file> with @n bytes of @data (-1: a string) */
 static void put(int pid, const char *file, const char *data, ssize_t n)
@@ -123,7 +103,7 @@ int main(void)
 	char comm[16] = "";
 	int i, r;
 
-	verbose = getenv("V") && !strcmp(getenv("V"), "1");
+	test_check_init();
 	snprintf(root, sizeof(root), "/tmp/test-vmname.XXXXXX");
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");
@@ -316,6 +296,5 @@ int main(void)
 	snprintf(want, sizeof(want), "%s[%d]", comm, getpid());
 	expect("real /proc: this process", getpid(), want, VM_NAME_COMM);
 
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail ? 1 : 0;
+	return test_check_done();
 }
