@@ -73,7 +73,8 @@ endif
 export V
 
 .PHONY: all deps qemu tree patches kernel kernel-baseline base-tree selftests tools \
-	initramfs install check check-vm check-tools demo soak bench overhead race negative bisect-build clean help
+	initramfs install check check-vm check-tools demo soak bench kernel-release \
+	kernel-baseline-release overhead race negative bisect-build clean help
 
 all: initramfs
 
@@ -139,10 +140,31 @@ soak: initramfs qemu $(SOAK_DEPS)
 		--logdir $(BUILD)/soak-$(SOAK_PLAN)-$(SOAK_KERNEL)-$(FLAVOUR)-qemu$(QEMU) \
 		--append fastpf.rerun=0 --accel $(SOAK_ACCEL)
 
+# BENCH_FLAVOUR=release: both kernels without lockdep, LOCK_STAT or
+# KVM_PROVE_MMU (debug locking changes what is measured); no lockstat sites.
 BENCH_REPS ?= 5
-bench: initramfs kernel-baseline
-	$(Q)python3 scripts/bench.py --patched $(BZIMAGE) --baseline $(BZIMAGE_BASE) \
-		--initrd $(INITRD) --modes $(MODES) --reps $(BENCH_REPS) --out $(BUILD)/bench
+BENCH_FLAVOUR ?= debug
+ifeq ($(BENCH_FLAVOUR),release)
+BENCH_KERNELS := kernel-release kernel-baseline-release
+BENCH_PATCHED := $(BUILD)/kernel-release/arch/x86/boot/bzImage
+BENCH_BASE    := $(BUILD)/base/kernel-baseline-release/arch/x86/boot/bzImage
+BENCH_PLAN    := bench-release
+else
+BENCH_KERNELS := kernel-baseline
+BENCH_PATCHED := $(BZIMAGE)
+BENCH_BASE    := $(BZIMAGE_BASE)
+BENCH_PLAN    := bench
+endif
+bench: initramfs $(BENCH_KERNELS)
+	$(Q)python3 scripts/bench.py --patched $(BENCH_PATCHED) --baseline $(BENCH_BASE) \
+		--initrd $(INITRD) --modes $(MODES) --reps $(BENCH_REPS) --plan $(BENCH_PLAN) \
+		--out $(BUILD)/bench-$(BENCH_FLAVOUR)
+
+kernel-release: tree
+	$(Q)$(LOCK) scripts/build-kernel.sh $(TREE) $(BUILD)/kernel-release release
+
+kernel-baseline-release: base-tree
+	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(BUILD)/base/kernel-baseline-release release
 
 overhead: initramfs qemu
 	$(Q)python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(BZIMAGE) --initrd $(INITRD) \

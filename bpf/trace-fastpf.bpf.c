@@ -288,13 +288,19 @@ static __always_inline int on_inval(void *kvm, bool end, int source)
 	return 0;
 }
 
-static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, bool shared)
+/* @lock: 0 mmu_lock held for write, 1 for read, 2 not held (the kernel's
+ * KVM_WRPROT_LOCK_*; series versions with a bool "shared" give 0 and 1). */
+static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, __u32 lock)
 {
 	struct fpf_vm *vm = vm_get(kvm, 0);
-	__u32 mode = shared ? 1 : 0;
+	__u32 mode = lock;
 
 	if (!vm)
 		return 0;
+	if (mode > 2) {
+		count_drop(FPF_DROP_ENUM);
+		return 0;
+	}
 	add(&vm->wrprot_batches[mode], 1);
 	add(&vm->wrprot_changed[mode], nr_changed);
 	return 0;
@@ -430,9 +436,9 @@ int BPF_PROG(fpf_inval_end_fn, void *kvm)
 
 SEC("tp_btf/kvm_mmu_wrprot_batch")
 int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
-	     unsigned int nr_changed, u64 tdp_mmu, u64 shared)
+	     unsigned int nr_changed, u64 tdp_mmu, u64 lock)
 {
-	return on_wrprot(kvm, nr_changed, shared & 0xff);
+	return on_wrprot(kvm, nr_changed, lock & 0xff);
 }
 
 /* ---- whole-fault latency ---- */
@@ -492,9 +498,9 @@ int BPF_PROG(fpf_test_inval, u64 kvm, u64 end, s64 source)
 }
 
 SEC("raw_tp")
-int BPF_PROG(fpf_test_wrprot, u64 kvm, u64 nr_changed, u64 shared)
+int BPF_PROG(fpf_test_wrprot, u64 kvm, u64 nr_changed, u64 lock)
 {
-	return on_wrprot((void *)kvm, nr_changed, shared);
+	return on_wrprot((void *)kvm, nr_changed, lock);
 }
 
 SEC("raw_tp")

@@ -45,8 +45,9 @@ struct fpf_vm {
 	__u64 inval_end;
 	__u64 inval_begin_src[FPF_ENUM_SLOTS];	/* full mode only */
 	__u64 inval_end_src[FPF_ENUM_SLOTS];
-	__u64 wrprot_batches[2];	/* [0] mmu_lock for write, [1] read */
-	__u64 wrprot_changed[2];
+	/* by how mmu_lock was held: [0] for write, [1] for read, [2] not held */
+	__u64 wrprot_batches[3];
+	__u64 wrprot_changed[3];
 	__u64 hist[FPF_HIST_NR][FPF_HIST_SLOTS];
 };
 

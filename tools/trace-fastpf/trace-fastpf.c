@@ -991,8 +991,11 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 	if (!live(M_WRPROT))
 		printf("  write-protect batches: n/a\n");
 	else if (v->have_vm)
-		printf("  write-protect batches: mmu_lock read %llu (%llu "
-		       "sptes), write %llu (%llu sptes)\n",
+		printf("  write-protect batches: no mmu_lock %llu (%llu "
+		       "sptes), mmu_lock read %llu (%llu sptes), write %llu "
+		       "(%llu sptes)\n",
+		       (unsigned long long)vm->wrprot_batches[2],
+		       (unsigned long long)vm->wrprot_changed[2],
 		       (unsigned long long)vm->wrprot_batches[1],
 		       (unsigned long long)vm->wrprot_changed[1],
 		       (unsigned long long)vm->wrprot_batches[0],
@@ -1113,6 +1116,8 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 	json_key(j, "wrprot");
 	if (live(M_WRPROT) && v->have_vm) {
 		json_begin_object(j);
+		json_kv_u64(j, "batches_no_lock", vm->wrprot_batches[2]);
+		json_kv_u64(j, "sptes_no_lock", vm->wrprot_changed[2]);
 		json_kv_u64(j, "batches_read_lock", vm->wrprot_batches[1]);
 		json_kv_u64(j, "sptes_read_lock", vm->wrprot_changed[1]);
 		json_kv_u64(j, "batches_write_lock", vm->wrprot_batches[0]);
@@ -1519,6 +1524,8 @@ static int run_selftest(void)
 	test_run(P(inval), 3, A, 1, (__u64)-1);
 	test_run(P(wrprot), 3, A, 10, 1);
 	test_run(P(wrprot), 3, A, 5, 0);
+	test_run(P(wrprot), 3, A, 7, 2);
+	test_run(P(wrprot), 3, A, 7, 3);	/* no such mode: a drop */
 	test_run(P(pf_entry), 1, A);
 	test_run(P(pf_exit), 2, A, 0);
 	test_run(P(pf_exit), 2, A, 0);	/* no entry: ignored */
@@ -1567,7 +1574,9 @@ static int run_selftest(void)
 	CHECK_EQ("A wrprot read-lock batches", ra->cur.wrprot_batches[1], 1);
 	CHECK_EQ("A wrprot read-lock sptes", ra->cur.wrprot_changed[1], 10);
 	CHECK_EQ("A wrprot write-lock sptes", ra->cur.wrprot_changed[0], 5);
-	CHECK_EQ("drops: enum out of range", drops_cur[FPF_DROP_ENUM], 1);
+	CHECK_EQ("A wrprot no-lock batches", ra->cur.wrprot_batches[2], 1);
+	CHECK_EQ("A wrprot no-lock sptes", ra->cur.wrprot_changed[2], 7);
+	CHECK_EQ("drops: enum out of range", drops_cur[FPF_DROP_ENUM], 2);
 	CHECK_EQ("drops: vm map full", drops_cur[FPF_DROP_VM], 0);
 	CHECK_EQ("no thread state left", bpf_map_get_next_key(
 		 bpf_map__fd(obj->maps.threads), NULL, &d) != 0, 1);
