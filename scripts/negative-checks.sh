@@ -2,7 +2,10 @@
 # Show that the pipeline fails, with a clear message, where it must:
 #   1. a series with a patch that does not apply;
 #   2. a kernel WARN in the dirty-log path (the console scan must catch it);
-#   3. a guest that never powers off.
+#   3. a guest that never powers off;
+#   4. a kernel that logs a gfn before its SPTE is on its rmap (the ordering
+#      that lockless rmap write protection relies on): the stress test must
+#      find the dirty page it loses.
 # Each check passes only if the step under test FAILS.  Prints N passed, N failed.
 set -uo pipefail
 
@@ -13,7 +16,7 @@ pass=0 fail=0
 result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "negative: ok - $2"; else
 	fail=$((fail + 1)); echo "negative: NOT OK - $2"; fi; }
 
-want() { case ",${NEG:-1,2,3}," in *",$1,"*) return 0 ;; esac; return 1; }
+want() { case ",${NEG:-1,2,3,4}," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # 1. A patch that does not apply, on a scratch worktree at the base.
 if want 1; then
@@ -80,6 +83,54 @@ python3 "$top/scripts/vmtest.py" --kernel "$build/kernel-debug/arch/x86/boot/bzI
 	--initrd "$build/initramfs.cpio.gz" --plan smoke --modes tdp \
 	--timeout 200 --append fastpf.hang=1 --logdir "$build/negative-hang" --expect-fail
 result $? "a guest that never powers off fails with a timeout"
+fi
+
+# 4. mmu_set_spte() logging before rmap_add(), with the window widened by a
+#    udelay so that a concurrent CLEAR_DIRTY_LOG reliably falls into it.  Built
+#    into its own directory from the tree with the mutation planted, then the
+#    tree is restored.
+if want 4; then
+mmu=$tree/arch/x86/kvm/mmu/mmu.c
+kmut=$build/kernel-mut
+python3 - "$mmu" <<'PYEOF2'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = """	if (!was_rmapped) {
+		WARN_ON_ONCE(ret == RET_PF_SPURIOUS);
+		rmap_add(vcpu, slot, sptep, gfn, pte_access);
+	} else {
+		/* Already rmapped but the pte_access bits may have changed. */
+		kvm_mmu_page_set_access(sp, spte_index(sptep), pte_access);
+	}
+
+	/* Only once the SPTE is on its rmap, see kvm_mmu_log_writable_spte(). */
+	kvm_mmu_log_writable_spte(vcpu, slot, gfn, spte, level);"""
+new = """	kvm_mmu_log_writable_spte(vcpu, slot, gfn, spte, level);
+	if (!was_rmapped && (spte & PT_WRITABLE_MASK))
+		udelay(200);
+	if (!was_rmapped) {
+		WARN_ON_ONCE(ret == RET_PF_SPURIOUS);
+		rmap_add(vcpu, slot, sptep, gfn, pte_access);
+	} else {
+		kvm_mmu_page_set_access(sp, spte_index(sptep), pte_access);
+	}"""
+if old not in s:
+    sys.exit("negative: mmu_set_spte() not as expected")
+s = s.replace(old, new, 1).replace("#include <linux/kvm_host.h>\n",
+                                   "#include <linux/kvm_host.h>\n#include <linux/delay.h>\n", 1)
+open(p, "w").write(s)
+PYEOF2
+if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" debug >"$build/neg-mut-build.log" 2>&1; then
+	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
+		--initrd "$build/initramfs.cpio.gz" --plan mut-logorder --modes shadow \
+		--timeout 900 --logdir "$build/negative-logorder" --expect-fail
+	result $? "logging a gfn before rmap_add() loses a dirty page the stress test finds"
+else
+	tail -20 "$build/neg-mut-build.log"
+	result 1 "logging a gfn before rmap_add() loses a dirty page (mutation or build failed)"
+fi
+git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
 fi
 
 echo "$pass passed, $fail failed"
