@@ -232,11 +232,13 @@ set xrange [-0.5:{len(rows) - 0.5}]
 set bmargin 12
 set lmargin 18
 set output '{os.path.join(out, "bench.png")}'
-set title 'gain of the patched kernel over the baseline (median; bars: extremes over boot pairs), QEMU TCG'
+set title 'gain of the patched kernel over the baseline (median; bars: extremes over boot pairs; log scale), QEMU TCG'
 set ylabel "gain, > 1 is better\\n(times: baseline/patched\\nrates: patched/baseline)" offset -2,0
 set xtics rotate by -40 font ',8'
 set grid ytics
-set yrange [0:*]
+# Log scale: a gain of 2 and a loss of 2 (0.5) lie equally far from 1.
+set logscale y 2
+set yrange [*:*]
 plot '{dat}' using 1:2:3:4:xtic(5) with yerrorbars title 'gain', 1 with lines title ''
 """
     try:
