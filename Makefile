@@ -58,8 +58,10 @@ else
 SOAK_DEPS :=
 SOAK_IMAGE = $(BZIMAGE)
 endif
-# soak: 19 min per MMU mode; soak-short: 10 min per MMU mode.
+# soak: 19 min per MMU mode; soak-short: 10 min per MMU mode; soak-rmap:
+# 30 min per MMU mode of rmap churn against lockless write protection.
 SOAK_PLAN ?= soak
+SOAK_TIMEOUT ?= 2700
 LOCK      := flock $(BUILD)/.build.lock
 STEP      := scripts/step.sh
 
@@ -136,7 +138,7 @@ demo: initramfs qemu
 
 soak: initramfs qemu $(SOAK_DEPS)
 	$(Q)python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(SOAK_IMAGE) --initrd $(INITRD) \
-		--plan $(SOAK_PLAN) --modes $(MODES) --timeout 1800 \
+		--plan $(SOAK_PLAN) --modes $(MODES) --timeout $(SOAK_TIMEOUT) \
 		--logdir $(BUILD)/soak-$(SOAK_PLAN)-$(SOAK_KERNEL)-$(FLAVOUR)-qemu$(QEMU) \
 		--append fastpf.rerun=0 --accel $(SOAK_ACCEL)
 

@@ -82,6 +82,16 @@
  *      qword's offset, and each vCPU's count of them must be what the
  *      replay predicts (a range with -N).  A write-protect fault whose guest walk ends in no memslot,
  *      over a stale SPTE of the old gfn (review defect 1 under npt=0).
+ *  -L  memslot churn: a scratch memslot (its own slot, SCRATCH_BYTES, not
+ *      checked) is created, moved between two gpas, has dirty logging
+ *      turned on and off, has its dirty log fetched, and is deleted, in
+ *      random order, while the vCPUs also read and write it.  On x86 a
+ *      move or delete zaps every SPTE of the VM (KVM_X86_QUIRK_SLOT_ZAP_ALL),
+ *      so the dirty-logged region's rmaps are torn down and rebuilt under
+ *      the lockless write protection; turning the log on write-protects the
+ *      scratch slot with mmu_lock.  A guest access to the scratch gpa while
+ *      the slot is elsewhere or gone is an MMIO exit, completed with zeros
+ *      (a read) or dropped (a write); any other MMIO exit still fails.
  *  -N  with -G: one retarget in 4 is not followed by INVLPG before the
  *      write through the window, only after it.  That write may go through
  *      the old translation or the new one (a TLB is not coherent with the
@@ -144,6 +154,9 @@
 #define HPAGE			(1ul << 21)
 #define HPAGE_PAGES		(HPAGE / PAGE_SIZE)
 #define MMIO_GAP		(1ul << 30)	/* -M: the MMIO gfns, below the region */
+#define SCRATCH_SLOT		11		/* -L */
+#define SCRATCH_BYTES		(2ul << 20)
+#define SCRATCH_GAP		(64ul << 20)	/* -L: gpas A and B, below the region */
 
 enum log_mode {
 	MODE_GET_LOG,
@@ -170,6 +183,7 @@ struct guest_params {
 	uint64_t hwin_gva;	/* -G -H: 2M window per vCPU, 0: none */
 	uint64_t mmio_gpa;	/* -M: MMIO gfns, 0: none */
 	uint64_t lazy;		/* -N */
+	uint64_t scratch_gva;	/* -L: maps gpa A, 0: none */
 	uint64_t seed;
 	uint64_t pte_gva[MAX_VCPUS * WIN_SLOTS];
 	uint64_t pde_gva[MAX_VCPUS];	/* -G -H: the 2M window's PDE */
@@ -292,6 +306,16 @@ static void guest_code(uint64_t id)
 		vcpu_arch_put_guest(*(uint64_t *)addr, wval);
 		if (flush)
 			guest_invlpg(flush);
+		/* -L: one iteration in 8 also reads or writes the scratch slot. */
+		if (gp.scratch_gva && ((r >> 52) & 7) == 0) {
+			uint64_t *p = (uint64_t *)(gp.scratch_gva +
+						   ((r >> 24) % (SCRATCH_BYTES / PAGE_SIZE)) * PAGE_SIZE);
+
+			if ((r >> 55) & 1)
+				WRITE_ONCE(*p, wval);
+			else
+				(void)READ_ONCE(*p);
+		}
 	}
 }
 
@@ -303,7 +327,7 @@ static int rounds_per_check = 8;
 static uint64_t opt_rounds;		/* 0: time limited */
 static double opt_seconds = 2.0;
 static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
-static bool opt_inject_content, opt_huge, opt_mmio, opt_lazy;
+static bool opt_inject_content, opt_huge, opt_mmio, opt_lazy, opt_memslot;
 static bool logging_on;		/* -H: off until the first quiesce point */
 static uint64_t opt_stride;
 static uint32_t opt_seed;
@@ -354,12 +378,16 @@ static uint64_t ring_harvested, ring_cleared;
 static bool churn_stop;
 static int churn_pause_req, churn_paused;
 static int nr_churn;
-static pthread_t churn_threads[2];
+static pthread_t churn_threads[3];
+/* -L: the scratch slot's memory and its two gpas */
+static uint8_t *scratch_mem;
+static uint64_t scratch_gpa[2];
 
 /* counters */
 static uint64_t cnt_rounds, cnt_checks, cnt_checked, cnt_dirty, cnt_reported,
 		cnt_spurious, cnt_excluded, cnt_missing, cnt_efault, cnt_ringfull,
-		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected, cnt_mmio_remap;
+		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected, cnt_mmio_remap,
+		cnt_slot_ops, cnt_scratch_mmio;
 
 /* -X */
 static int64_t inject_gfn = -1;
@@ -449,6 +477,14 @@ static void *vcpu_thread_fn(void *arg)
 			continue;
 		}
 		case KVM_EXIT_MMIO:
+			/* -L: the scratch gpa while its slot is moved or deleted. */
+			if (opt_memslot && run->mmio.phys_addr >= scratch_gpa[0] &&
+			    run->mmio.phys_addr < scratch_gpa[0] + SCRATCH_BYTES) {
+				if (!run->mmio.is_write)
+					memset(run->mmio.data, 0, run->mmio.len);
+				__atomic_add_fetch(&cnt_scratch_mmio, 1, __ATOMIC_RELAXED);
+				continue;
+			}
 			/*
 			 * -M: an access through a window retargeted at MMIO:
 			 * this vCPU's value at its qword (a read only with
@@ -590,6 +626,57 @@ static void *protect_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * -L: one memslot operation at a time, on SCRATCH_SLOT, with raw ioctls:
+ * the selftest library's region list is not thread-safe, and the vCPU
+ * threads use it (ucalls).
+ */
+static void *memslot_fn(void *arg)
+{
+	uint64_t rs = (uint64_t)opt_seed * 0x94d049bb133111ebull + 5;
+	bool present = false, log = false;
+	int at = 0;
+
+	while (churn_checkpoint()) {
+		uint64_t op = xorshift64(&rs) % 8;
+		uint32_t flags = log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		uint64_t size = SCRATCH_BYTES;
+		int ret;
+
+		if (!present) {
+			log = xorshift64(&rs) & 1;
+			flags = log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+			at = 0;
+		} else if (op < 2) {
+			at ^= 1;			/* move */
+		} else if (op < 4) {
+			log = !log;			/* flags only */
+			flags = log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		} else if (op < 6 && log && mode != MODE_DIRTY_RING) {
+			unsigned long bmap[SCRATCH_BYTES / PAGE_SIZE / 64];
+
+			kvm_vm_get_dirty_log(vm, SCRATCH_SLOT, bmap);
+			cnt_slot_ops++;
+			usleep(200 + xorshift64(&rs) % 800);
+			continue;
+		} else {
+			size = 0;			/* delete */
+		}
+		ret = __vm_set_user_memory_region(vm, SCRATCH_SLOT, flags, scratch_gpa[at],
+						  size, scratch_mem);
+		TEST_ASSERT(!ret, "-L: KVM_SET_USER_MEMORY_REGION(slot %u, gpa 0x%lx, size 0x%lx, "
+			    "flags 0x%x) failed, errno %d", SCRATCH_SLOT, scratch_gpa[at], size,
+			    flags, errno);
+		present = size != 0;
+		cnt_slot_ops++;
+		usleep(200 + xorshift64(&rs) % 800);
+	}
+	if (present)
+		TEST_ASSERT(!__vm_set_user_memory_region(vm, SCRATCH_SLOT, 0, scratch_gpa[at], 0,
+							 scratch_mem), "-L: delete failed");
+	return NULL;
+}
+
 static void churn_pause(void)
 {
 	if (!nr_churn)
@@ -693,11 +780,13 @@ static void collect_dirty_ring(bool full)
 			if (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) !=
 			    KVM_DIRTY_GFN_F_DIRTY)
 				break;
-			TEST_ASSERT(e->slot == TEST_SLOT,
+			TEST_ASSERT(e->slot == TEST_SLOT ||
+				    (opt_memslot && e->slot == SCRATCH_SLOT),
 				    "dirty ring: slot %u != %u", e->slot, TEST_SLOT);
-			TEST_ASSERT(e->offset < npages,
+			TEST_ASSERT(e->slot != TEST_SLOT || e->offset < npages,
 				    "dirty ring: offset 0x%llx >= 0x%lx", e->offset, npages);
-			bm_set(scratch_bmap, e->offset);
+			if (e->slot == TEST_SLOT)
+				bm_set(scratch_bmap, e->offset);
 			__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
 					 __ATOMIC_RELEASE);
 			ring_fetch[v]++;
@@ -1199,6 +1288,8 @@ static void start_churn(void)
 		pthread_create(&churn_threads[nr_churn++], NULL, dontneed_fn, NULL);
 	if (opt_protect)
 		pthread_create(&churn_threads[nr_churn++], NULL, protect_fn, NULL);
+	if (opt_memslot)
+		pthread_create(&churn_threads[nr_churn++], NULL, memslot_fn, NULL);
 }
 
 static int run_mode(enum log_mode m)
@@ -1275,6 +1366,28 @@ static int run_mode(enum log_mode m)
 				    rg->region.guest_phys_addr + rg->region.memory_size <= gp.mmio_gpa,
 				    "-M: memslot %u overlaps the MMIO gfns", rg->region.slot);
 	}
+	if (opt_memslot) {
+		struct userspace_mem_region *rg;
+		int bkt, k;
+
+		/* Above 4G, clear of the -M gfns and of every other slot. */
+		scratch_gpa[0] = region_gpa - SCRATCH_GAP;
+		scratch_gpa[1] = region_gpa - 2 * SCRATCH_GAP;
+		TEST_ASSERT(region_gpa >= 2 * SCRATCH_GAP + (4ul << 30) &&
+			    (!opt_mmio || gp.mmio_gpa + mmio_bytes() <= scratch_gpa[1]),
+			    "-L: no room for the scratch slot below the region");
+		for (k = 0; k < 2; k++)
+			hash_for_each(vm->regions.slot_hash, bkt, rg, slot_node)
+				TEST_ASSERT(rg->region.guest_phys_addr >= scratch_gpa[k] + SCRATCH_BYTES ||
+					    rg->region.guest_phys_addr + rg->region.memory_size <=
+					    scratch_gpa[k], "-L: memslot %u overlaps the scratch slot",
+					    rg->region.slot);
+		scratch_mem = mmap(NULL, SCRATCH_BYTES, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		TEST_ASSERT(scratch_mem != MAP_FAILED, "-L: mmap failed");
+		gp.scratch_gva = align_up(region_gva + npages * PAGE_SIZE, 1ul << 30) + (4ul << 30);
+		virt_map(vm, gp.scratch_gva, scratch_gpa[0], SCRATCH_BYTES / PAGE_SIZE);
+	}
 	if (opt_remap)
 		setup_remap_windows(region_gva);
 	sync_global_to_guest(vm, gp);
@@ -1309,6 +1422,7 @@ static int run_mode(enum log_mode m)
 	cnt_rounds = cnt_checks = cnt_checked = cnt_dirty = cnt_reported = 0;
 	cnt_spurious = cnt_excluded = cnt_missing = cnt_efault = cnt_ringfull = 0;
 	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = cnt_mmio_remap = 0;
+	cnt_slot_ops = cnt_scratch_mmio = 0;
 	cnt_qwords_checked = cnt_bad_content = 0;
 	memset(guest_writes, 0, sizeof(guest_writes));
 	memset(mmio_writes, 0, sizeof(mmio_writes));
@@ -1317,14 +1431,14 @@ static int run_mode(enum log_mode m)
 	memset(guest_remaps, 0, sizeof(guest_remaps));
 
 	ksft_print_msg("mode %s: %d vCPUs, %lu pages (%lu KiB) at gpa 0x%lx, %s%s, "
-		       "check every %d rounds, churn:%s%s%s%s%s%s%s, seed 0x%x\n",
+		       "check every %d rounds, churn:%s%s%s%s%s%s%s%s, seed 0x%x\n",
 		       mode_name[m], nr_vcpus, npages, (uint64_t)(npages * PAGE_SIZE) >> 10,
 		       region_gpa, opt_disjoint ? "disjoint pages" : "shared pages",
 		       opt_stride ? " (strided)" : " (random order)", rounds_per_check,
 		       opt_dontneed ? " -D" : "", opt_protect ? " -P" : "",
 		       opt_remap ? (gp.hwin_gva ? " -G (4K and 2M windows)" : " -G") : "",
-		       opt_mmio ? " -M" : "", opt_lazy ? " -N" : "",
-		       !(opt_dontneed || opt_protect || opt_remap) ? " none" : "",
+		       opt_mmio ? " -M" : "", opt_lazy ? " -N" : "", opt_memslot ? " -L" : "",
+		       !(opt_dontneed || opt_protect || opt_remap || opt_memslot) ? " none" : "",
 		       opt_inject ? ", -X (inject lost bit)" : "",
 		       opt_seed);
 
@@ -1381,13 +1495,14 @@ static int run_mode(enum log_mode m)
 			       "excluded_dropped=%lu missing=%lu guest_writes=%lu "
 			       "efault_retries=%lu ring_full_exits=%lu dontneed_ops=%lu "
 			       "mprotect_ops=%lu mmio_drops=%lu guest_pte_rewrites=%lu "
-			       "mmio_remap_writes=%lu "
+			       "mmio_remap_writes=%lu memslot_ops=%lu scratch_mmio_exits=%lu "
 			       "injected=%lu qwords_checked=%lu bad_content=%lu\n",
 			       mode_name[m], cnt_rounds, cnt_checks, cnt_checked,
 			       cnt_dirty, cnt_reported, cnt_spurious, cnt_excluded,
 			       cnt_missing, writes, cnt_efault, cnt_ringfull,
 			       cnt_drops, cnt_protects, cnt_mmio_drop, remaps,
-			       cnt_mmio_remap, cnt_injected, cnt_qwords_checked, cnt_bad_content);
+			       cnt_mmio_remap, cnt_slot_ops, cnt_scratch_mmio, cnt_injected,
+			       cnt_qwords_checked, cnt_bad_content);
 	}
 	print_stats();
 
@@ -1398,16 +1513,20 @@ static int run_mode(enum log_mode m)
 	free(ever_dropped_bmap);
 	free(last_val);
 	free(alt_val);
+	if (scratch_mem)
+		munmap(scratch_mem, SCRATCH_BYTES);
+	scratch_mem = NULL;
 	kvm_vm_free(vm);
 	vm = NULL;
 	return missing;
 }
 
-static void help(const char *name)
+/* -h exits 0; a bad option exits KSFT_FAIL, so a plan with a typo fails. */
+static void help(const char *name, int status)
 {
 	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
 	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
-	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-M] [-N]\n"
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-L] [-M] [-N]\n"
 	       "          [-X] [-Y]\n"
 	       "          [-s seed] [-h]\n\n", name);
 	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
@@ -1431,20 +1550,21 @@ static void help(const char *name)
 	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
 	     " -H: huge pages: THP backed slot, guest 2M mappings of the region\n"
 	     "     (with -G: also a 2M window per vCPU, its PDE retargeted)\n"
+	     " -L: churn: create, move, re-flag and delete a scratch memslot\n"
 	     " -M: with -G, some retargets point at gfns with no memslot (MMIO)\n"
 	     " -N: with -G, some retargets get their INVLPG only after the write\n"
 	     " -X: self-check: inject a lost dirty bit; the test must FAIL\n"
 	     " -Y: self-check: corrupt one qword of guest memory; the test must FAIL\n"
 	     " -s: random seed (default: time based)\n"
 	     " -h: this help");
-	exit(KSFT_PASS);
+	exit(status);
 }
 
 int main(int argc, char *argv[])
 {
 	int opt, m, failed = 0, nr_tests = 0;
 
-	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHMNXYs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHLMNXYs:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "all")) {
@@ -1501,6 +1621,9 @@ int main(int argc, char *argv[])
 		case 'H':
 			opt_huge = true;
 			break;
+		case 'L':
+			opt_memslot = true;
+			break;
 		case 'M':
 			opt_mmio = true;
 			break;
@@ -1518,8 +1641,9 @@ int main(int argc, char *argv[])
 			seed_given = true;
 			break;
 		case 'h':
+			help(argv[0], KSFT_PASS);
 		default:
-			help(argv[0]);
+			help(argv[0], KSFT_FAIL);
 		}
 	}
 
