@@ -6,10 +6,10 @@
 #   4. a kernel that logs a gfn before its SPTE is on its rmap (the ordering
 #      that lockless rmap write protection relies on): the stress test must
 #      find the dirty page it loses.
-#   5. a lockless shadow walk that the remote TLB flush does not wait for (an
-#      enlightened flush): with shadow pages freed at once KASAN must report a
-#      use-after-free, and with patch 13's grace period the same kernel must
-#      pass (the control half of the check).
+#   5. a lockless shadow walk that the remote TLB flush does not wait for (a
+#      simulated enlightened flush): with shadow pages freed at once KASAN
+#      must report a use-after-free, and with patch 13's grace period the
+#      same kernel must pass (the control half of the check).
 # Each check passes only if the step under test FAILS.  Prints N passed, N failed.
 set -uo pipefail
 
@@ -137,12 +137,15 @@ fi
 git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
 fi
 
-# 5. Patch 13: the shadow MMU's lockless walker hidden from
-#    kvm_flush_remote_tlbs() (it no longer sets READING_SHADOW_PAGE_TABLES,
-#    which is what an enlightened flush amounts to) and held for 500 us after
-#    it found its leaf.  kvm.mut_free_now=1 frees zapped shadow pages at once,
-#    as before patch 13.  KASAN kernel, npt=0, multi-threaded TCG so that the
-#    zapper really runs during the held walk.
+# 5. Patch 13 under a simulated enlightened flush (kvm.mut_enlightened,
+#    on by default in this kernel): the shadow MMU's lockless walker no
+#    longer sets READING_SHADOW_PAGE_TABLES, so kvm_flush_remote_tlbs() does
+#    not wait for it (vCPUs in the guest are still flushed), and
+#    remote_tlb_flush_waits_for_walkers() says so; the walk is held 500 us
+#    after it found its leaf.  kvm.mut_free_now=1 frees zapped shadow pages
+#    at once, as before patch 13.  KASAN kernel, tdp_mmu=0 (the direct fast
+#    path walks shadow-MMU pages), multi-threaded TCG so that the zapper
+#    really runs during the held walk.
 if want 5; then
 mmu=$tree/arch/x86/kvm/mmu/mmu.c
 kmut=$build/kernel-mut-rcu
@@ -153,32 +156,29 @@ s = open(p).read()
 edits = [
     ("#include <linux/kvm_host.h>\n",
      "#include <linux/kvm_host.h>\n#include <linux/delay.h>\n"
-     "static bool mut_walk_unseen = true;\nmodule_param(mut_walk_unseen, bool, 0644);\n"
+     "static bool mut_enlightened = true;\nmodule_param(mut_enlightened, bool, 0644);\n"
      "static bool mut_free_now;\nmodule_param(mut_free_now, bool, 0644);\n"),
-    ("""		local_irq_disable();
-
-		/*
-		 * Make sure a following spte read is not reordered ahead of the write
-		 * to vcpu->mode.
-		 */
-		smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);""",
-     """		local_irq_disable();
-		if (!READ_ONCE(mut_walk_unseen))
+    ("""static bool remote_tlb_flush_waits_for_walkers(void)
+{
+""",
+     """static bool remote_tlb_flush_waits_for_walkers(void)
+{
+	if (READ_ONCE(mut_enlightened))
+		return false;
+"""),
+    ("""		smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);""",
+     """		if (!READ_ONCE(mut_enlightened))
 			smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);"""),
+    ("""	if (remote_tlb_flush_waits_for_walkers())
+		kvm_mmu_free_shadow_page_rcu(&sp->rcu_head);""",
+     """	if (READ_ONCE(mut_free_now) || remote_tlb_flush_waits_for_walkers())
+		kvm_mmu_free_shadow_page_rcu(&sp->rcu_head);"""),
     ("""			sptep = fast_pf_get_last_sptep(vcpu, fault->addr, &spte);
 """,
      """			sptep = fast_pf_get_last_sptep(vcpu, fault->addr, &spte);
-		if (!is_tdp_mmu_active(vcpu) && READ_ONCE(mut_walk_unseen))
+		if (!is_tdp_mmu_active(vcpu) && READ_ONCE(mut_enlightened))
 			udelay(500);
 """),
-    ("""	list_del(&sp->link);
-	call_rcu(&sp->rcu_head, kvm_mmu_free_shadow_page_rcu);""",
-     """	list_del(&sp->link);
-	if (READ_ONCE(mut_free_now)) {
-		kvm_mmu_free_shadow_page_rcu(&sp->rcu_head);
-		return;
-	}
-	call_rcu(&sp->rcu_head, kvm_mmu_free_shadow_page_rcu);"""),
 ]
 for old, new in edits:
     if s.count(old) != 1:
@@ -188,13 +188,13 @@ open(p, "w").write(s)
 PYEOF2
 if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" kasan >"$build/neg-mut-rcu-build.log" 2>&1; then
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
-		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes shadow \
+		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes legacy-tdp \
 		--accel tcg,thread=multi --append "fastpf.rerun=0 kvm.mut_free_now=1" \
 		--timeout 900 --logdir "$build/negative-rcufree" --expect-fail &&
-		grep -aqE 'KASAN: (slab-)?use-after-free' "$build/negative-rcufree/shadow.console.log"
+		grep -aqE 'KASAN: (slab-)?use-after-free' "$build/negative-rcufree/legacy-tdp.console.log"
 	result $? "a shadow page freed under a lockless walk the flush did not wait for: KASAN reports a use-after-free"
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
-		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes shadow \
+		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes legacy-tdp \
 		--accel tcg,thread=multi --append "fastpf.rerun=0" \
 		--timeout 900 --logdir "$build/negative-rcufree-control"
 	result $? "control: the same walk with shadow pages freed after a grace period is clean"
