@@ -62,6 +62,7 @@ endif
 # 30 min per MMU mode of rmap churn against lockless write protection.
 SOAK_PLAN ?= soak
 SOAK_TIMEOUT ?= 2700
+comma     := ,
 LOCK      := flock $(BUILD)/.build.lock
 STEP      := scripts/step.sh
 
@@ -128,6 +129,7 @@ check-vm: initramfs qemu
 	$(Q)$(STEP) check-vm python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan check --modes $(MODES) --timeout $(VMTEST_TIMEOUT) \
 		--logdir $(BUILD)/vmtest --accel $(CHECK_ACCEL)
+	$(Q)$(STEP) prom-check python3 scripts/prom-check.py $(addprefix $(BUILD)/vmtest/,$(addsuffix .console.log,$(subst $(comma), ,$(MODES))))
 
 check: check-tools check-vm
 

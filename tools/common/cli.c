@@ -12,11 +12,13 @@
 
 #include "cli.h"
 #include "errors.h"
+#include "prom.h"
 #include "trace_helpers.h"
 
 enum {
 	CLI_OPT_FEATURES = 0x1000,
 	CLI_OPT_SELFTEST,
+	CLI_OPT_PROM,
 };
 
 static struct argp_option cli_options[] = {
@@ -35,6 +37,10 @@ static struct argp_option cli_options[] = {
 	  "report", 0 },
 	{ "json", 'j', NULL, 0,
 	  "NDJSON on standard output: one object per line", 0 },
+	{ "prom", CLI_OPT_PROM, "FILE", 0,
+	  "Also write Prometheus metrics (totals since start) to FILE at each "
+	  "report, replaced atomically: for node_exporter's textfile collector",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "More detail, libbpf debug messages", 0 },
 	{ "features", CLI_OPT_FEATURES, NULL, 0,
 	  "Report what this kernel supports, then exit", 0 },
@@ -117,6 +123,20 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 	case CLI_OPT_SELFTEST:
 		cli.selftest = true;
 		break;
+	case CLI_OPT_PROM: {
+		int err;
+
+		prom_close(cli.prom);
+		cli.prom = NULL;
+		err = prom_open(&cli.prom, arg);
+		if (err)
+			argp_failure(state, EXIT_USAGE, 0, "--prom %s: cannot "
+				     "write a file there: %s", arg,
+				     err == -EINVAL ? "not a file name" :
+				     strerror(-err));
+		cli.prom_path = arg;
+		break;
+	}
 	case ARGP_KEY_ARG:
 		if (nr_args == 0) {
 			if (cli_parse_seconds(arg, CLI_INTERVAL_MIN_NS,
@@ -140,9 +160,9 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 				   "each other");
 		if ((cli.features || cli.selftest) &&
 		    (nr_args || cli.duration_ns || cli.command ||
-		     cli.sort_key >= 0 || cli.top))
+		     cli.sort_key >= 0 || cli.top || cli.prom))
 			argp_error(state, "--%s takes no interval, count, -c, -d, "
-				   "-s or -n",
+				   "-s, -n or --prom",
 				   cli.features ? "features" : "selftest");
 		if (cli.command && cli.pid)
 			argp_error(state, "-c and -p exclude each other");

@@ -48,6 +48,8 @@
 #define CLI_DURATION_MAX_NS	(366 * 86400 * NSEC_PER_SEC)	/* 1 year */
 #define CLI_COUNT_MAX		2147483647UL
 
+struct prom;
+
 struct cli {
 	const char *tool;		/* name in messages, -V, --help */
 	pid_t pid;			/* -p: 0 = every process */
@@ -62,13 +64,15 @@ struct cli {
 	const char *command;		/* -c: the command to run and trace */
 	int sort_key;			/* -s: index in the tool's keys, -1: none */
 	unsigned long top;		/* -n: VMs shown per report, 0: all */
+	const char *prom_path;		/* --prom FILE */
+	struct prom *prom;		/* its writer (prom.h), NULL: none */
 };
 extern struct cli cli;
 
 /* ---- cli.c: argp ---- */
 
 /*
- * The common options as an argp child: -p, -j, -v, -d, --features,
+ * The common options as an argp child: -p, -j, -v, -d, --prom, --features,
  * --selftest, -h and the positional [interval [count]] (-V/--version and
  * --help/--usage come from argp).  A tool puts it in its argp's children,
  * returns ARGP_ERR_UNKNOWN for ARGP_KEY_ARG and leaves args_doc to itself.

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "json.h"
+#include "prom.h"
 #include "ksyms.h"
 #include "trace_helpers.h"
 #include "vmname.h"
@@ -911,7 +912,7 @@ static bool stack_lookup(__u64 hash, struct ls_stack *st)
 }
 
 static void collect_sites(__u32 vm_id, int mode, __u64 prev_epoch,
-			  struct callsites *cs, bool by_hold)
+			  struct callsites *cs, bool by_hold, bool cumulative)
 {
 	size_t i, k;
 
@@ -927,7 +928,7 @@ static void collect_sites(__u32 vm_id, int mode, __u64 prev_epoch,
 		if (!e->used || e->key.vm_id != vm_id || e->key.mode != (__u32)mode)
 			continue;
 		d = e->val;
-		p = site_find(&prev_sites, &e->key, false);
+		p = cumulative ? NULL : site_find(&prev_sites, &e->key, false);
 		if (p) {
 			d.acquired -= p->val.acquired;
 			d.contended -= p->val.contended;
@@ -1295,16 +1296,149 @@ static __u64 sort_value(const struct mode_delta *d)
 	return v;
 }
 
+struct vm_row {
+	int slot;
+	struct ls_vm vm;
+	struct mode_delta d[LS_NR_MODES];
+	struct mode_delta cum[LS_NR_MODES];	/* since the VM was found */
+	char name[VM_NAME_LEN];
+};
+
+static void prom_vm_labels(struct prom_label *l, const struct vm_row *row,
+			   char *pid, char *id, int m)
+{
+	sprintf(pid, "%u", row->vm.tgid);
+	sprintf(id, "%u", row->vm.vm_id);
+	l[0] = (struct prom_label){ "name", row->name };
+	l[1] = (struct prom_label){ "pid", pid };
+	l[2] = (struct prom_label){ "vm_id", id };
+	l[3] = (struct prom_label){ "mode", mode_names[m] };
+}
+
+/*
+ * --prom: every VM's totals since it was found (its first report's
+ * figures, then growing), the call sites' too, family by family.  Labels:
+ * name, pid, vm_id (the JSON's vm_id), mode, and caller for call sites.
+ */
+static void write_prom(const struct vm_row *rows, int n,
+		       const struct report *r, bool wait, bool hold)
+{
+	static const char *const site_fam[3][2] = {
+		{ "kvm_mmu_lock_callsite_acquisitions_total",
+		  "mmu_lock acquisitions by the caller of the lock function." },
+		{ "kvm_mmu_lock_callsite_contentions_total",
+		  "Contended mmu_lock acquisitions by caller." },
+		{ "kvm_mmu_lock_callsite_wait_seconds_total",
+		  "Time waited for mmu_lock by caller." },
+	};
+	static int warned;
+	struct prom *p = cli.prom;
+	struct prom_label l[5];
+	char pid[16], id[16], sym[256];
+	int i, m, f, err;
+	size_t k;
+
+	if (!p)
+		return;
+	if (prom_begin(p))
+		goto out;
+	prom_family(p, "kvm_mmu_lock_source_info", "gauge", "The event "
+		    "source lockstat uses on this kernel (see --features).");
+	l[0] = (struct prom_label){ "source", source_names[feat.source] };
+	prom_u64(p, "kvm_mmu_lock_source_info", l, 1, 1);
+	if (hold) {
+		prom_family(p, "kvm_mmu_lock_acquisitions_total", "counter",
+			    "mmu_lock acquisitions.");
+		for (i = 0; i < n; i++)
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				prom_vm_labels(l, &rows[i], pid, id, m);
+				prom_u64(p, "kvm_mmu_lock_acquisitions_total", l, 4,
+					 rows[i].cum[m].acquired);
+			}
+	}
+	if (wait) {
+		prom_family(p, "kvm_mmu_lock_contentions_total", "counter",
+			    "mmu_lock acquisitions that had to wait.");
+		for (i = 0; i < n; i++)
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				prom_vm_labels(l, &rows[i], pid, id, m);
+				prom_u64(p, "kvm_mmu_lock_contentions_total", l, 4,
+					 rows[i].cum[m].contended);
+			}
+		prom_family(p, "kvm_mmu_lock_wait_seconds", "histogram",
+			    "Time waited for mmu_lock.");
+		for (i = 0; i < n; i++)
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				prom_vm_labels(l, &rows[i], pid, id, m);
+				prom_log2_hist(p, "kvm_mmu_lock_wait_seconds", l, 4,
+					       rows[i].cum[m].wait_hist,
+					       LS_HIST_SLOTS, 1e9,
+					       rows[i].cum[m].wait_total);
+			}
+	}
+	if (hold) {
+		prom_family(p, "kvm_mmu_lock_hold_seconds", "histogram",
+			    "Time mmu_lock was held, from acquisition to "
+			    "release.");
+		for (i = 0; i < n; i++)
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				prom_vm_labels(l, &rows[i], pid, id, m);
+				prom_log2_hist(p, "kvm_mmu_lock_hold_seconds", l, 4,
+					       rows[i].cum[m].hold_hist,
+					       LS_HIST_SLOTS, 1e9,
+					       rows[i].cum[m].hold_total);
+			}
+	}
+	for (f = 0; env.nstacks && f < 3; f++) {
+		if ((f == 0 && !hold) || (f > 0 && !wait))
+			continue;
+		prom_family(p, site_fam[f][0], "counter", site_fam[f][1]);
+		for (i = 0; i < n; i++)
+			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				collect_sites(rows[i].vm.vm_id, m, r->prev_epoch,
+					      &cs_buf, hold, true);
+				for (k = 0; k < cs_buf.n; k++) {
+					const struct callsite *c = &cs_buf.v[k];
+
+					prom_vm_labels(l, &rows[i], pid, id, m);
+					l[4] = (struct prom_label){ "caller",
+						c->caller ? ksyms__format(ksyms,
+						c->caller, sym, sizeof(sym)) :
+						"unknown" };
+					if (f == 0)
+						prom_u64(p, site_fam[f][0], l, 5,
+							 c->acquired);
+					else if (f == 1)
+						prom_u64(p, site_fam[f][0], l, 5,
+							 c->contended);
+					else
+						prom_double(p, site_fam[f][0], l, 5,
+							    c->wait_total / 1e9);
+				}
+			}
+	}
+	prom_family(p, "kvm_mmu_lock_drops_total", "counter", "Events not "
+		    "counted because a bounded map was full, by map.");
+	for (i = 0; i < LS_DROP_NR; i++) {
+		l[0] = (struct prom_label){ "reason", drop_names[i] };
+		prom_u64(p, "kvm_mmu_lock_drops_total", l, 1, r->drops[i]);
+	}
+	prom_family(p, "kvm_mmu_lock_bpf_recursion_misses_total", "counter",
+		    "Events the kernel did not run a probe for.");
+	prom_u64(p, "kvm_mmu_lock_bpf_recursion_misses_total", NULL, 0,
+		 r->misses);
+out:
+	err = prom_commit(p);
+	if (err && !warned++)
+		fprintf(stderr, "lockstat: --prom %s: %s (further errors not "
+			"shown)\n", cli.prom_path, strerror(-err));
+}
+
 static void report(struct report *r)
 {
 	bool wait = source_has_wait(feat.source);
 	bool hold = source_has_hold(feat.source);
-	static struct vm_row {
-		int slot;
-		struct ls_vm vm;
-		struct mode_delta d[LS_NR_MODES];
-		char name[VM_NAME_LEN];
-	} vm_rows[LS_MAX_VMS];
+	static struct vm_row vm_rows[LS_MAX_VMS];
 	static struct cli_vm_order order[LS_MAX_VMS];
 	char tbuf[64], sbuf[64];
 	struct timespec ts;
@@ -1349,8 +1483,12 @@ static void report(struct report *r)
 			prev_vm[slot].vm_id = vm.vm_id;
 		}
 		for (m = 0; m < LS_NR_MODES; m++) {
+			static const struct ls_mode_stats zero;
+
 			mode_diff(&cur[m], &prev_vm[slot].st[m], r->prev_epoch,
 				  &d[m]);
+			mode_diff(&cur[m], &zero, r->prev_epoch,
+				  &vm_rows[nvms].cum[m]);
 			add_total(&r->total[m], &d[m]);
 		}
 		memcpy(prev_vm[slot].st, cur, sizeof(cur));
@@ -1395,7 +1533,7 @@ static void report(struct report *r)
 			json_begin_object(jw);
 			for (m = LS_NR_MODES - 1; m >= 0; m--) {
 				collect_sites(vm.vm_id, m, r->prev_epoch, &cs_buf,
-					      hold);
+					      hold, false);
 				json_key(jw, mode_names[m]);
 				json_mode(jw, &d[m], wait, hold, &cs_buf);
 			}
@@ -1424,7 +1562,7 @@ static void report(struct report *r)
 				if (!d[m].acquired && !d[m].contended)
 					continue;
 				collect_sites(vm.vm_id, m, r->prev_epoch, &cs_buf,
-					      hold);
+					      hold, false);
 				text_callsites(&cs_buf, m, hold);
 			}
 			for (m = LS_NR_MODES - 1; m >= 0; m--) {
@@ -1441,6 +1579,7 @@ static void report(struct report *r)
 			}
 		}
 	}
+	write_prom(vm_rows, nvms, r, wait, hold);
 	/* exited VMs were reported once: their slots can go */
 	for (i = 0; i < nvms; i++)
 		if (vm_rows[i].vm.state == LS_VM_DEAD)

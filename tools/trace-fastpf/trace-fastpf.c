@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "json.h"
+#include "prom.h"
 #include "trace_helpers.h"
 #include "vmname.h"
 
@@ -1178,6 +1179,249 @@ static void make_view(struct view *v, struct vm_rec *r, bool cumulative)
 	}
 }
 
+/*
+ * --prom: the summary's totals (cumulative since attach, destroyed VMs
+ * included) in the Prometheus text format, family by family.  Series are
+ * labelled name, pid and vm_id (the JSON's "vm": a VMM may run several
+ * VMs), plus vcpu, outcome, reason, source or lock.
+ */
+struct prom_vm {
+	struct vm_rec *r;
+	struct view v;
+	char name[VM_NAME_LEN];
+	char pid[16], id[16];
+};
+
+static __u64 pv_fixed(const struct fpf_vcpu *v) { return fixed_of(v); }
+static __u64 pv_spurious(const struct fpf_vcpu *v) { return spurious_of(v); }
+static __u64 pv_slow(const struct fpf_vcpu *v) { return slow_of(v); }
+static __u64 pv_calls(const struct fpf_vcpu *v) { return v->fast_calls; }
+static __u64 pv_passes(const struct fpf_vcpu *v) { return v->passes; }
+static __u64 pv_retries(const struct fpf_vcpu *v) { return v->retries; }
+static __u64 pv_faults(const struct fpf_vcpu *v) { return v->faults; }
+static __u64 pv_cmpxchg(const struct fpf_vcpu *v)
+{
+	return v->pass_outcome[outcome_cmpxchg];
+}
+
+static const struct {
+	const char *name, *help;
+	int metric;
+	__u64 (*get)(const struct fpf_vcpu *v);
+} prom_vcpu_counters[] = {
+	{ "kvm_fastpf_pf_fast_total", "Faults fixed by the fast path "
+	  "(KVM's pf_fast).", M_FAST, pv_fixed },
+	{ "kvm_fastpf_pf_fast_spurious_total", "Faults the fast path found "
+	  "already fixed.", M_FAST, pv_spurious },
+	{ "kvm_fastpf_fast_fallbacks_total", "fast_page_fault() calls that "
+	  "left the fault to the slow path.", M_FAST, pv_slow },
+	{ "kvm_fastpf_fast_calls_total", "fast_page_fault() calls.", M_FAST,
+	  pv_calls },
+	{ "kvm_fastpf_fast_passes_total", "Passes of the fast page fault "
+	  "loop.", M_PASSES, pv_passes },
+	{ "kvm_fastpf_fast_retries_total", "Passes after the first.",
+	  M_RETRIES, pv_retries },
+	{ "kvm_fastpf_cmpxchg_lost_total", "Passes whose SPTE cmpxchg lost "
+	  "a race.", M_CMPXCHG, pv_cmpxchg },
+	{ "kvm_fastpf_page_faults_total", "kvm_mmu_page_fault() calls timed.",
+	  M_LATENCY, pv_faults },
+};
+
+static void prom_enum(struct prom *p, struct prom_vm *pv, int n,
+		      const char *name, const char *help, const char *label,
+		      const struct enum_names *names,
+		      const __u64 *(*get)(const struct view *v))
+{
+	struct prom_label l[4];
+	int i, k;
+
+	prom_family(p, name, "counter", help);
+	for (i = 0; i < n; i++) {
+		const __u64 *c = get(&pv[i].v);
+
+		l[0] = (struct prom_label){ "name", pv[i].name };
+		l[1] = (struct prom_label){ "pid", pv[i].pid };
+		l[2] = (struct prom_label){ "vm_id", pv[i].id };
+		for (k = 0; k < FPF_ENUM_SLOTS; k++) {
+			/* as in the JSON: unnamed values only if they occurred */
+			if (!c[k] && !strncmp(names->name[k], "value_", 6))
+				continue;
+			l[3] = (struct prom_label){ label, names->name[k] };
+			prom_u64(p, name, l, 4, c[k]);
+		}
+	}
+}
+
+static const __u64 *pv_pass_outcome(const struct view *v) { return v->all.pass_outcome; }
+static const __u64 *pv_stale(const struct view *v) { return v->all.stale; }
+static const __u64 *pv_inval_src(const struct view *v) { return v->vm.inval_end_src; }
+
+static void write_prom(void)
+{
+	static const char *const lock_names[3] = { "write", "read", "none" };
+	static struct prom_vm *pv;
+	static int cap, warned;
+	struct prom *p = cli.prom;
+	struct prom_label l[4];
+	int i, k, c, n = 0, err;
+
+	if (!p)
+		return;
+	if (cap < nr_vm_recs) {
+		cap = nr_vm_recs;
+		pv = xrealloc(pv, cap * sizeof(*pv));
+	}
+	for (i = 0; i < nr_vm_recs; i++) {
+		pv[n].r = vm_recs[i];
+		make_view(&pv[n].v, vm_recs[i], true);
+		vm_name(vm_pid(vm_recs[i]), pv[n].name, sizeof(pv[n].name));
+		snprintf(pv[n].pid, sizeof(pv[n].pid), "%u", vm_pid(vm_recs[i]));
+		snprintf(pv[n].id, sizeof(pv[n].id), "%d", vm_recs[i]->id);
+		n++;
+	}
+	if (prom_begin(p))
+		goto out;
+
+	prom_family(p, "kvm_fastpf_metric_live", "gauge", "1 if the "
+		    "tool's source for the metric works on this kernel (see "
+		    "--features), else 0.");
+	for (i = 0; i < M_NR; i++) {
+		l[0] = (struct prom_label){ "metric", metrics[i].name };
+		prom_u64(p, "kvm_fastpf_metric_live", l, 1, metrics[i].live);
+	}
+	prom_family(p, "kvm_fastpf_vm_destroyed", "gauge", "1 once the VM "
+		    "was destroyed; its totals stay until the tool exits.");
+	for (i = 0; i < n; i++) {
+		l[0] = (struct prom_label){ "name", pv[i].name };
+		l[1] = (struct prom_label){ "pid", pv[i].pid };
+		l[2] = (struct prom_label){ "vm_id", pv[i].id };
+		prom_u64(p, "kvm_fastpf_vm_destroyed", l, 3, pv[i].r->cur.dead);
+	}
+
+	for (c = 0; c < (int)(sizeof(prom_vcpu_counters) / sizeof(prom_vcpu_counters[0])); c++) {
+		const char *name = prom_vcpu_counters[c].name;
+
+		if (!live(prom_vcpu_counters[c].metric))
+			continue;
+		prom_family(p, name, "counter", prom_vcpu_counters[c].help);
+		for (i = 0; i < n; i++) {
+			struct vm_rec *r = pv[i].r;
+
+			for (k = 0; k < r->nr_vcpus; k++) {
+				char vcpu[16];
+				struct fpf_vcpu d;
+
+				vcpu_delta(&d, &r->vcpus[k].cur, NULL);
+				snprintf(vcpu, sizeof(vcpu), "%u",
+					 r->vcpus[k].vcpu_id);
+				l[0] = (struct prom_label){ "name", pv[i].name };
+				l[1] = (struct prom_label){ "pid", pv[i].pid };
+				l[2] = (struct prom_label){ "vm_id", pv[i].id };
+				l[3] = (struct prom_label){ "vcpu", vcpu };
+				prom_u64(p, name, l, 4,
+					 prom_vcpu_counters[c].get(&d));
+			}
+		}
+	}
+	if (live(M_SLOW_OUTCOME))
+		prom_enum(p, pv, n, "kvm_fastpf_pass_outcomes_total",
+			  "Passes of the fast page fault loop by outcome.",
+			  "outcome", &outcome_names, pv_pass_outcome);
+	if (live(M_STALE))
+		prom_enum(p, pv, n, "kvm_fastpf_stale_retries_total",
+			  "Faults retried because an invalidation raced them, "
+			  "by reason.", "reason", &reason_names, pv_stale);
+
+	/* per VM: only VMs with a vms map entry have these */
+	for (i = k = 0; i < n; i++)
+		if (pv[i].v.have_vm)
+			pv[k++] = pv[i];
+	n = k;
+	if (live(M_INVAL_SRC))
+		prom_enum(p, pv, n, "kvm_fastpf_invalidations_total",
+			  "Ended mmu invalidations, by source.", "source",
+			  &source_names, pv_inval_src);
+	else if (live(M_INVAL)) {
+		prom_family(p, "kvm_fastpf_invalidations_total", "counter",
+			    "Ended mmu invalidations.");
+		for (i = 0; i < n; i++) {
+			l[0] = (struct prom_label){ "name", pv[i].name };
+			l[1] = (struct prom_label){ "pid", pv[i].pid };
+			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			prom_u64(p, "kvm_fastpf_invalidations_total", l, 3,
+				 pv[i].v.vm.inval_end);
+		}
+	}
+	if (live(M_WRPROT)) {
+		static const char *const fam[2][2] = {
+			{ "kvm_fastpf_wrprot_batches_total", "Dirty-log "
+			  "write-protect batches, by how mmu_lock was held." },
+			{ "kvm_fastpf_wrprot_sptes_total", "SPTEs those batches "
+			  "write-protected, by how mmu_lock was held." },
+		};
+
+		for (c = 0; c < 2; c++) {
+			prom_family(p, fam[c][0], "counter", fam[c][1]);
+			for (i = 0; i < n; i++) {
+				for (k = 0; k < 3; k++) {
+					l[0] = (struct prom_label){ "name", pv[i].name };
+					l[1] = (struct prom_label){ "pid", pv[i].pid };
+					l[2] = (struct prom_label){ "vm_id", pv[i].id };
+					l[3] = (struct prom_label){ "lock", lock_names[k] };
+					prom_u64(p, fam[c][0], l, 4, c ?
+						 pv[i].v.vm.wrprot_changed[k] :
+						 pv[i].v.vm.wrprot_batches[k]);
+				}
+			}
+		}
+	}
+	if (live(M_RETRIES)) {
+		prom_family(p, "kvm_fastpf_fault_retries", "histogram",
+			    "Retries per fast-path fault.");
+		for (i = 0; i < n; i++) {
+			l[0] = (struct prom_label){ "name", pv[i].name };
+			l[1] = (struct prom_label){ "pid", pv[i].pid };
+			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			prom_log2_hist(p, "kvm_fastpf_fault_retries", l, 3,
+				       pv[i].v.vm.hist[FPF_HIST_RETRIES],
+				       FPF_HIST_SLOTS, 1, pv[i].v.all.retries);
+		}
+	}
+	if (live(M_LATENCY)) {
+		prom_family(p, "kvm_fastpf_page_fault_duration_seconds",
+			    "histogram", "kvm_mmu_page_fault() duration.");
+		for (i = 0; i < n; i++) {
+			l[0] = (struct prom_label){ "name", pv[i].name };
+			l[1] = (struct prom_label){ "pid", pv[i].pid };
+			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			prom_log2_hist(p, "kvm_fastpf_page_fault_duration_seconds",
+				       l, 3, pv[i].v.vm.hist[FPF_HIST_LATENCY],
+				       FPF_HIST_SLOTS, 1e9, pv[i].v.all.fault_ns);
+		}
+	}
+
+	prom_family(p, "kvm_fastpf_drops_total", "counter", "Events not "
+		    "counted because a bounded map was full, by map.");
+	for (i = 0; i < FPF_DROP_NR; i++) {
+		l[0] = (struct prom_label){ "reason", drop_names[i] };
+		prom_u64(p, "kvm_fastpf_drops_total", l, 1, drops_cur[i]);
+	}
+	prom_family(p, "kvm_fastpf_probe_missed_total", "counter", "Events "
+		    "the kernel did not run an attached probe for.");
+	for (i = 0; i < P_NR; i++) {
+		if (!attached(i))
+			continue;
+		l[0] = (struct prom_label){ "probe", probes[i].desc };
+		prom_u64(p, "kvm_fastpf_probe_missed_total", l, 1,
+			 probes[i].misses_cur);
+	}
+out:
+	err = prom_commit(p);
+	if (err && !warned++)
+		fprintf(stderr, "%s: --prom %s: %s (further errors not "
+			"shown)\n", TOOL, cli.prom_path, strerror(-err));
+}
+
 /* -s keys: name and pid first (cli.h), then largest first */
 enum { SORT_NAME, SORT_PID, SORT_FAULTS, SORT_FAST, SORT_FIXED, SORT_SLOW,
        SORT_RETRIES, SORT_INVAL };
@@ -1827,6 +2071,8 @@ int main(int argc, char **argv)
 		if (read_maps(obj))
 			tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
 		print_report(j, t1 - t0, false);
+		/* the final one equals the summary: no read in between */
+		write_prom();
 		snapshot_done();
 		retire_dead_vms(obj);
 		t0 = t1;

@@ -16,3 +16,20 @@ wait_attached() {
 		sleep 0.1
 	done
 }
+
+# prom_dump TOOL PROMFILE JSONFILE PATTERN: with PROM_DUMP=1, keep the
+# tool's last --prom file and its JSON lines matching PATTERN in
+# /tmp/dumps, which vm/init prints whole after the plan, for
+# scripts/prom-check.py on the host (promtool, node_exporter, the values
+# against the JSON).  A missing or empty --prom file fails the test.
+prom_dump() {
+	[ "${PROM_DUMP:-0}" = 1 ] || return 0
+	if [ ! -s "$2" ]; then
+		echo "$(basename "$0"): $1 wrote no --prom file $2"
+		return 1
+	fi
+	mkdir -p /tmp/dumps
+	cp "$2" "/tmp/dumps/$1.prom"
+	grep "$4" "$3" > "/tmp/dumps/$1.json"
+	echo "  --prom file kept for the host: $(wc -l < "$2") lines"
+}

@@ -27,7 +27,7 @@ mkdir -p $out
 [ -e /proc/lock_stat ] || { echo "no /proc/lock_stat: not a LOCK_STAT kernel"; exit 4; }
 
 echo 0 > /proc/lock_stat
-./lockstat --json 1 > $out/tool.json 2> $out/tool.err &
+./lockstat --json --prom $out/tool.prom 1 > $out/tool.json 2> $out/tool.err &
 tool=$!
 wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 # Only the VM's lock is compared: clear once more now that the tool is
@@ -136,4 +136,5 @@ for mode in write read; do
 	within "$mode wait total (us)" $tw $lw $twm $lwm
 	within "$mode hold total (us)" $th $lh $thm $lhm
 done
+prom_dump lockstat $out/tool.prom $out/tool.json '"type":"interval"' || exit 1
 exit $fail

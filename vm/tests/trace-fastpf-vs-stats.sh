@@ -14,7 +14,7 @@ vcpus=$1; shift
 out=/tmp/tfstats.$$
 mkdir -p $out
 
-./trace-fastpf --json > $out/tool.json 2> $out/tool.err &
+./trace-fastpf --json --prom $out/tool.prom > $out/tool.json 2> $out/tool.err &
 tool=$!
 # The features line comes once the BPF programs are attached.
 wait_attached $tool $out/tool.json '"type":"features"' || exit 1
@@ -55,3 +55,4 @@ if [ "$vcpus" = 1 ] && { [ "$cmpxchg" != 0 ] || [ "$retries" != 0 ]; }; then
 	echo "single vCPU, yet cmpxchg_lost=$cmpxchg retries=$retries"; exit 1
 fi
 echo "  match: fixed + spurious == pf_fast"
+prom_dump trace-fastpf $out/tool.prom $out/tool.json '"type":"summary"' || exit 1
