@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,28 +90,13 @@ int prom_begin(struct prom *p)
 	return p->err;
 }
 
-/* HELP text: backslash and newline escaped */
-static void put_help(FILE *f, const char *s)
+/* backslash and newline escaped; double quotes too in label values */
+static void put_escaped(FILE *f, const char *s, bool quote)
 {
 	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* label values: backslash, double quote and newline escaped */
-static void put_label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else if (*s == '\n')
+		if (*s == '\\' || (quote && *s == '"'))
+			fputc('\\', f);
+		if (*s == '\n')
 			fputs("\\n", f);
 		else
 			fputc(*s, f);
@@ -123,7 +109,7 @@ void prom_family(struct prom *p, const char *name, const char *type,
 	if (!p->f)
 		return;
 	fprintf(p->f, "# HELP %s ", name);
-	put_help(p->f, help);
+	put_escaped(p->f, help, false);
 	fprintf(p->f, "\n# TYPE %s %s\n", name, type);
 }
 
@@ -140,7 +126,7 @@ static void put_series(FILE *f, const char *name, const char *suffix,
 	fputc('{', f);
 	for (i = 0; i < nl; i++) {
 		fprintf(f, "%s%s=\"", i ? "," : "", l[i].name);
-		put_label_value(f, l[i].value ? l[i].value : "");
+		put_escaped(f, l[i].value ? l[i].value : "", true);
 		fputc('"', f);
 	}
 	if (extra)

@@ -1346,47 +1346,41 @@ static void write_prom(const struct vm_row *rows, int n,
 		    "source lockstat uses on this kernel (see --features).");
 	l[0] = (struct prom_label){ "source", source_names[feat.source] };
 	prom_u64(p, "kvm_mmu_lock_source_info", l, 1, 1);
-	if (hold) {
-		prom_family(p, "kvm_mmu_lock_acquisitions_total", "counter",
-			    "mmu_lock acquisitions.");
+	for (f = 0; f < 4; f++) {
+		/* counters, then histograms (seconds) */
+		static const struct {
+			const char *name, *type, *help;
+			bool hold;	/* needs hold times, else wait times */
+		} fam[4] = {
+			{ "kvm_mmu_lock_acquisitions_total", "counter",
+			  "mmu_lock acquisitions.", true },
+			{ "kvm_mmu_lock_contentions_total", "counter",
+			  "mmu_lock acquisitions that had to wait.", false },
+			{ "kvm_mmu_lock_wait_seconds", "histogram",
+			  "Time waited for mmu_lock.", false },
+			{ "kvm_mmu_lock_hold_seconds", "histogram",
+			  "Time mmu_lock was held, from acquisition to release.",
+			  true },
+		};
+
+		if (fam[f].hold ? !hold : !wait)
+			continue;
+		prom_family(p, fam[f].name, fam[f].type, fam[f].help);
 		for (i = 0; i < n; i++)
 			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				const struct mode_delta *c = &rows[i].cum[m];
+
 				prom_vm_labels(l, &rows[i], pid, id, m);
-				prom_u64(p, "kvm_mmu_lock_acquisitions_total", l, 4,
-					 rows[i].cum[m].acquired);
-			}
-	}
-	if (wait) {
-		prom_family(p, "kvm_mmu_lock_contentions_total", "counter",
-			    "mmu_lock acquisitions that had to wait.");
-		for (i = 0; i < n; i++)
-			for (m = LS_NR_MODES - 1; m >= 0; m--) {
-				prom_vm_labels(l, &rows[i], pid, id, m);
-				prom_u64(p, "kvm_mmu_lock_contentions_total", l, 4,
-					 rows[i].cum[m].contended);
-			}
-		prom_family(p, "kvm_mmu_lock_wait_seconds", "histogram",
-			    "Time waited for mmu_lock.");
-		for (i = 0; i < n; i++)
-			for (m = LS_NR_MODES - 1; m >= 0; m--) {
-				prom_vm_labels(l, &rows[i], pid, id, m);
-				prom_log2_hist(p, "kvm_mmu_lock_wait_seconds", l, 4,
-					       rows[i].cum[m].wait_hist,
-					       LS_HIST_SLOTS, 1e9,
-					       rows[i].cum[m].wait_total);
-			}
-	}
-	if (hold) {
-		prom_family(p, "kvm_mmu_lock_hold_seconds", "histogram",
-			    "Time mmu_lock was held, from acquisition to "
-			    "release.");
-		for (i = 0; i < n; i++)
-			for (m = LS_NR_MODES - 1; m >= 0; m--) {
-				prom_vm_labels(l, &rows[i], pid, id, m);
-				prom_log2_hist(p, "kvm_mmu_lock_hold_seconds", l, 4,
-					       rows[i].cum[m].hold_hist,
-					       LS_HIST_SLOTS, 1e9,
-					       rows[i].cum[m].hold_total);
+				if (f == 0)
+					prom_u64(p, fam[f].name, l, 4, c->acquired);
+				else if (f == 1)
+					prom_u64(p, fam[f].name, l, 4, c->contended);
+				else if (f == 2)
+					prom_log2_hist(p, fam[f].name, l, 4, c->wait_hist,
+						       LS_HIST_SLOTS, 1e9, c->wait_total);
+				else
+					prom_log2_hist(p, fam[f].name, l, 4, c->hold_hist,
+						       LS_HIST_SLOTS, 1e9, c->hold_total);
 			}
 	}
 	for (f = 0; env.nstacks && f < 3; f++) {

@@ -1192,6 +1192,15 @@ struct prom_vm {
 	char pid[16], id[16];
 };
 
+/* name, pid, vm_id of @pv in l[0..2]; returns 3 */
+static int pv_labels(struct prom_label *l, const struct prom_vm *pv)
+{
+	l[0] = (struct prom_label){ "name", pv->name };
+	l[1] = (struct prom_label){ "pid", pv->pid };
+	l[2] = (struct prom_label){ "vm_id", pv->id };
+	return 3;
+}
+
 static __u64 pv_fixed(const struct fpf_vcpu *v) { return fixed_of(v); }
 static __u64 pv_spurious(const struct fpf_vcpu *v) { return spurious_of(v); }
 static __u64 pv_slow(const struct fpf_vcpu *v) { return slow_of(v); }
@@ -1239,9 +1248,7 @@ static void prom_enum(struct prom *p, struct prom_vm *pv, int n,
 	for (i = 0; i < n; i++) {
 		const __u64 *c = get(&pv[i].v);
 
-		l[0] = (struct prom_label){ "name", pv[i].name };
-		l[1] = (struct prom_label){ "pid", pv[i].pid };
-		l[2] = (struct prom_label){ "vm_id", pv[i].id };
+		pv_labels(l, &pv[i]);
 		for (k = 0; k < FPF_ENUM_SLOTS; k++) {
 			/* as in the JSON: unnamed values only if they occurred */
 			if (!c[k] && !strncmp(names->name[k], "value_", 6))
@@ -1292,9 +1299,7 @@ static void write_prom(void)
 	prom_family(p, "kvm_fastpf_vm_destroyed", "gauge", "1 once the VM "
 		    "was destroyed; its totals stay until the tool exits.");
 	for (i = 0; i < n; i++) {
-		l[0] = (struct prom_label){ "name", pv[i].name };
-		l[1] = (struct prom_label){ "pid", pv[i].pid };
-		l[2] = (struct prom_label){ "vm_id", pv[i].id };
+		pv_labels(l, &pv[i]);
 		prom_u64(p, "kvm_fastpf_vm_destroyed", l, 3, pv[i].r->cur.dead);
 	}
 
@@ -1314,9 +1319,7 @@ static void write_prom(void)
 				vcpu_delta(&d, &r->vcpus[k].cur, NULL);
 				snprintf(vcpu, sizeof(vcpu), "%u",
 					 r->vcpus[k].vcpu_id);
-				l[0] = (struct prom_label){ "name", pv[i].name };
-				l[1] = (struct prom_label){ "pid", pv[i].pid };
-				l[2] = (struct prom_label){ "vm_id", pv[i].id };
+				pv_labels(l, &pv[i]);
 				l[3] = (struct prom_label){ "vcpu", vcpu };
 				prom_u64(p, name, l, 4,
 					 prom_vcpu_counters[c].get(&d));
@@ -1345,9 +1348,7 @@ static void write_prom(void)
 		prom_family(p, "kvm_fastpf_invalidations_total", "counter",
 			    "Ended mmu invalidations.");
 		for (i = 0; i < n; i++) {
-			l[0] = (struct prom_label){ "name", pv[i].name };
-			l[1] = (struct prom_label){ "pid", pv[i].pid };
-			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			pv_labels(l, &pv[i]);
 			prom_u64(p, "kvm_fastpf_invalidations_total", l, 3,
 				 pv[i].v.vm.inval_end);
 		}
@@ -1364,9 +1365,7 @@ static void write_prom(void)
 			prom_family(p, fam[c][0], "counter", fam[c][1]);
 			for (i = 0; i < n; i++) {
 				for (k = 0; k < 3; k++) {
-					l[0] = (struct prom_label){ "name", pv[i].name };
-					l[1] = (struct prom_label){ "pid", pv[i].pid };
-					l[2] = (struct prom_label){ "vm_id", pv[i].id };
+					pv_labels(l, &pv[i]);
 					l[3] = (struct prom_label){ "lock", lock_names[k] };
 					prom_u64(p, fam[c][0], l, 4, c ?
 						 pv[i].v.vm.wrprot_changed[k] :
@@ -1379,9 +1378,7 @@ static void write_prom(void)
 		prom_family(p, "kvm_fastpf_fault_retries", "histogram",
 			    "Retries per fast-path fault.");
 		for (i = 0; i < n; i++) {
-			l[0] = (struct prom_label){ "name", pv[i].name };
-			l[1] = (struct prom_label){ "pid", pv[i].pid };
-			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			pv_labels(l, &pv[i]);
 			prom_log2_hist(p, "kvm_fastpf_fault_retries", l, 3,
 				       pv[i].v.vm.hist[FPF_HIST_RETRIES],
 				       FPF_HIST_SLOTS, 1, pv[i].v.all.retries);
@@ -1391,9 +1388,7 @@ static void write_prom(void)
 		prom_family(p, "kvm_fastpf_page_fault_duration_seconds",
 			    "histogram", "kvm_mmu_page_fault() duration.");
 		for (i = 0; i < n; i++) {
-			l[0] = (struct prom_label){ "name", pv[i].name };
-			l[1] = (struct prom_label){ "pid", pv[i].pid };
-			l[2] = (struct prom_label){ "vm_id", pv[i].id };
+			pv_labels(l, &pv[i]);
 			prom_log2_hist(p, "kvm_fastpf_page_fault_duration_seconds",
 				       l, 3, pv[i].v.vm.hist[FPF_HIST_LATENCY],
 				       FPF_HIST_SLOTS, 1e9, pv[i].v.all.fault_ns);
