@@ -1302,7 +1302,18 @@ struct vm_row {
 	struct mode_delta d[LS_NR_MODES];
 	struct mode_delta cum[LS_NR_MODES];	/* since the VM was found */
 	char name[VM_NAME_LEN];
+	bool gone;	/* --prom: exited in an earlier report, slot freed */
 };
+
+/*
+ * --prom keeps the final totals of the last LS_PROM_EXITED VMs that exited
+ * (in earlier reports), so that a scrape after a VM's exit still sees what
+ * it did; their call sites are gone with their slots.
+ */
+#define LS_PROM_EXITED	64
+static struct vm_row prom_rows[LS_MAX_VMS + LS_PROM_EXITED];
+static struct vm_row prom_exited[LS_PROM_EXITED];
+static int nr_prom_exited, next_prom_exited;
 
 static void prom_vm_labels(struct prom_label *l, const struct vm_row *row,
 			   char *pid, char *id, int m)
@@ -1346,6 +1357,13 @@ static void write_prom(const struct vm_row *rows, int n,
 		    "source lockstat uses on this kernel (see --features).");
 	l[0] = (struct prom_label){ "source", source_names[feat.source] };
 	prom_u64(p, "kvm_mmu_lock_source_info", l, 1, 1);
+	prom_family(p, "kvm_mmu_lock_vm_exited", "gauge", "1 once the VM "
+		    "exited: its final totals (the last 64 such VMs) stay.");
+	for (i = 0; i < n; i++) {
+		prom_vm_labels(l, &rows[i], pid, id, 0);
+		prom_u64(p, "kvm_mmu_lock_vm_exited", l, 3, rows[i].gone ||
+			 rows[i].vm.state == LS_VM_DEAD);
+	}
 	for (f = 0; f < 4; f++) {
 		/* counters, then histograms (seconds) */
 		static const struct {
@@ -1389,6 +1407,8 @@ static void write_prom(const struct vm_row *rows, int n,
 		prom_family(p, site_fam[f][0], "counter", site_fam[f][1]);
 		for (i = 0; i < n; i++)
 			for (m = LS_NR_MODES - 1; m >= 0; m--) {
+				if (rows[i].gone)
+					break;
 				collect_sites(rows[i].vm.vm_id, m, r->prev_epoch,
 					      &cs_buf, hold, true);
 				for (k = 0; k < cs_buf.n; k++) {
@@ -1573,11 +1593,25 @@ static void report(struct report *r)
 			}
 		}
 	}
-	write_prom(vm_rows, nvms, r, wait, hold);
+	if (cli.prom) {
+		memcpy(prom_rows, vm_rows, nvms * sizeof(*vm_rows));
+		memcpy(prom_rows + nvms, prom_exited,
+		       nr_prom_exited * sizeof(*prom_exited));
+		write_prom(prom_rows, nvms + nr_prom_exited, r, wait, hold);
+	}
 	/* exited VMs were reported once: their slots can go */
-	for (i = 0; i < nvms; i++)
-		if (vm_rows[i].vm.state == LS_VM_DEAD)
-			free_slot(vm_rows[i].slot, vm_rows[i].vm.vm_id);
+	for (i = 0; i < nvms; i++) {
+		if (vm_rows[i].vm.state != LS_VM_DEAD)
+			continue;
+		free_slot(vm_rows[i].slot, vm_rows[i].vm.vm_id);
+		if (!cli.prom)
+			continue;
+		prom_exited[next_prom_exited] = vm_rows[i];
+		prom_exited[next_prom_exited].gone = true;
+		next_prom_exited = (next_prom_exited + 1) % LS_PROM_EXITED;
+		if (nr_prom_exited < LS_PROM_EXITED)
+			nr_prom_exited++;
+	}
 
 	if (cli.json) {
 		json_end_array(jw);
