@@ -114,6 +114,23 @@ class Expect:
         self.want[(name + "_sum", tuple(sorted(labels.items())))] = total_sum / div
 
     def compare(self, got, prefixes, what):
+        bad = self.mismatches(got, prefixes)
+        n = len([k for k in self.want if k in got])
+        result(not bad, f"{what}: {n} samples equal the JSON",
+               "; ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""))
+        # The comparison must be able to fail: one value changed, one
+        # series added, must each be caught.
+        key = next((k for k in self.want if k in got and not k[0].endswith("_bucket")), None)
+        if key is not None:
+            changed = dict(got)
+            changed[key] = got[key] + 1
+            extra = dict(got)
+            extra[(key[0], key[1] + (("zz_extra", "1"),))] = 0
+            result(bool(self.mismatches(changed, prefixes)) and
+                   bool(self.mismatches(extra, prefixes)),
+                   f"{what}: a changed value and an extra series are caught")
+
+    def mismatches(self, got, prefixes):
         bad = []
         for key, v in self.want.items():
             if key[0].endswith("_bucket") and key not in got:
@@ -126,9 +143,7 @@ class Expect:
         for key in got:
             if key[0].startswith(prefixes) and key not in self.want:
                 bad.append(f"{fmt(key)} has no JSON counterpart")
-        n = len([k for k in self.want if k in got])
-        result(not bad, f"{what}: {n} samples equal the JSON",
-               "; ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""))
+        return bad
 
 
 def same(a, b):
