@@ -10,8 +10,11 @@ and its JSON reports, and vm/init prints them whole ("# dump-begin NAME" ..
 
   - promtool check metrics accepts the file (Debian's prometheus package);
   - every value equals the JSON: trace-fastpf's summary (cumulative, as the
-    file), lockstat's interval reports summed per VM (the file holds totals
-    since the VM was found); no series without a JSON counterpart;
+    file) and features object (metric_live), lockstat's interval reports
+    summed per VM (the file holds totals since the VM was found), its VM
+    states and source; every JSON VM is in the file; no series of a compared
+    family lacks a JSON counterpart.  Not compared: lockstat's call-site
+    families (its JSON lists only the top call sites of each interval);
   - a real prometheus-node-exporter on 127.0.0.1 with only the textfile
     collector serves every sample of the file, with the same value, to curl,
     and reports no textfile scrape error.
@@ -56,14 +59,30 @@ def dumps(path):
             elif m and cur:
                 out[cur] = "".join(lines)
                 cur = None
-            elif cur is not None:
-                lines.append((line[2:] if line.startswith("# ") else
-                              line[1:] if line.startswith("#") else line) + "\n")
+            elif cur is not None and line.startswith("#"):
+                # dump lines are "# "-prefixed: a kernel message is not one
+                lines.append((line[2:] if line.startswith("# ") else line[1:]) + "\n")
     return out
 
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def unescape(v):
+    """A label value as written, in one pass (a backslash then n stays so)."""
+    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+
+
+def label_key(raw):
+    """Sorted (label, value) pairs; le as a number (node_exporter reformats it)."""
+    out = []
+    for k, v in LABEL.findall(raw or ""):
+        v = unescape(v)
+        if k == "le":
+            v = repr(math.inf if v == "+Inf" else float(v))
+        out.append((k, v))
+    return tuple(sorted(out))
 
 
 def parse_prom(text):
@@ -75,10 +94,7 @@ def parse_prom(text):
         m = LINE.match(line)
         if not m:
             raise ValueError(f"bad sample line: {line!r}")
-        labels = tuple(sorted(
-            (k, v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\"))
-            for k, v in LABEL.findall(m.group(3) or "")))
-        key = (m.group(1), labels)
+        key = (m.group(1), label_key(m.group(3)))
         if key in samples:
             raise ValueError(f"duplicate series: {line!r}")
         v = m.group(4)
@@ -96,20 +112,19 @@ class Expect:
         key = (name, tuple(sorted(labels.items())))
         self.want[key] = value
 
-    def hist(self, name, labels, slots, total_sum, div):
-        """slots: {lo: count} as json_log2_hist prints non-empty slots."""
+    def hist(self, name, labels, slots, total_sum, div, nr_slots):
+        """slots: {lo: count} as json_log2_hist prints the non-empty ones;
+        a bucket per slot but the last (open) one, then +Inf."""
         cum = 0
-        for k in range(0, 64):
+        for k in range(0, nr_slots - 1):
             lo = 0 if k == 0 else 1 << (k - 1)
             cum += slots.get(lo, 0)
-            le = ((1 << k) - 1) / div
+            le = float(f"{((1 << k) - 1) / div:.12g}")
             self.want[(name + "_bucket",
-                       tuple(sorted(dict(labels, le=f"{le:.12g}").items())))] = cum
-            if cum == sum(slots.values()) and k > 40:
-                break
+                       tuple(sorted(dict(labels, le=repr(le)).items())))] = cum
         total = sum(slots.values())
         self.want[(name + "_bucket",
-                   tuple(sorted(dict(labels, le="+Inf").items())))] = total
+                   tuple(sorted(dict(labels, le=repr(math.inf)).items())))] = total
         self.want[(name + "_count", tuple(sorted(labels.items())))] = total
         self.want[(name + "_sum", tuple(sorted(labels.items())))] = total_sum / div
 
@@ -133,8 +148,6 @@ class Expect:
     def mismatches(self, got, prefixes):
         bad = []
         for key, v in self.want.items():
-            if key[0].endswith("_bucket") and key not in got:
-                continue    # buckets past the tool's last slot
             g = got.get(key)
             if g is None:
                 bad.append(f"missing {fmt(key)} (JSON {v})")
@@ -162,9 +175,20 @@ def slots_of(hist):
 
 def expect_trace_fastpf(json_text, got, what):
     lines = [json.loads(x) for x in json_text.splitlines() if x.strip()]
-    s = lines[-1]
+    s = [x for x in lines if x["type"] == "summary"][-1]
+    feats = [x for x in lines if x["type"] == "features"]
     e = Expect()
+    for name, m in (feats[-1]["metrics"] if feats else {}).items():
+        e.add("kvm_fastpf_metric_live", {"metric": name}, 1 if m["live"] else 0)
+    result(bool(feats), f"{what}: the features object is in the dump")
+    destroyed = sum(1 for vm in s["vms"] if vm["destroyed"])
+    ids = {dict(k[1]).get("vm_id") for k in got if k[0] == "kvm_fastpf_vm_destroyed"}
+    lost = [vm["vm"] for vm in s["vms"] if str(vm["vm"]) not in ids]
+    result(not lost or destroyed > 64, f"{what}: every JSON VM is in the file",
+           f"VMs {lost} missing")
     for vm in s["vms"]:
+        if str(vm["vm"]) not in ids:
+            continue
         base = {"name": vm["name"], "pid": str(vm["pid"]), "vm_id": str(vm["vm"])}
         for c in vm["vcpus"]:
             lv = dict(base, vcpu=str(c["vcpu"]))
@@ -198,10 +222,10 @@ def expect_trace_fastpf(json_text, got, what):
                 e.add("kvm_fastpf_wrprot_sptes_total", dict(base, lock=lock), w["sptes_" + j])
         if vm["hist"]["retries"] is not None:
             e.hist("kvm_fastpf_fault_retries", base, slots_of(vm["hist"]["retries"]),
-                   vm["retries"] or 0, 1)
+                   vm["retries"] or 0, 1, 40)
         if vm["hist"]["latency_ns"] is not None:
             e.hist("kvm_fastpf_page_fault_duration_seconds", base,
-                   slots_of(vm["hist"]["latency_ns"]), vm["fault_ns"] or 0, 1e9)
+                   slots_of(vm["hist"]["latency_ns"]), vm["fault_ns"] or 0, 1e9, 40)
     for k, v in s["drops"].items():
         e.add("kvm_fastpf_drops_total", {"reason": k}, v)
     for k, v in s["missed"].items():
@@ -209,20 +233,20 @@ def expect_trace_fastpf(json_text, got, what):
     e.compare(got, ("kvm_fastpf_pf", "kvm_fastpf_fast", "kvm_fastpf_cmpxchg",
                     "kvm_fastpf_page", "kvm_fastpf_wrprot", "kvm_fastpf_inval",
                     "kvm_fastpf_drops", "kvm_fastpf_fault", "kvm_fastpf_vm",
-                    "kvm_fastpf_pass", "kvm_fastpf_stale", "kvm_fastpf_probe"),
+                    "kvm_fastpf_pass", "kvm_fastpf_stale", "kvm_fastpf_probe",
+                    "kvm_fastpf_metric"),
               f"{what}: the summary")
     return len(s["vms"])
 
 
 def expect_lockstat(json_text, got, what):
     lines = [json.loads(x) for x in json_text.splitlines() if x.strip()]
-    ids = {dict(k[1]).get("vm_id") for k in got if dict(k[1]).get("vm_id")}
+    ids = {dict(k[1]).get("vm_id") for k in got if k[0] == "kvm_mmu_lock_vm_exited"}
     acc = {}
     for rep in lines:
         for vm in rep["vms"]:
-            if str(vm["vm_id"]) not in ids:
-                continue    # an exited VM, no longer in the last file
             a = acc.setdefault(str(vm["vm_id"]), {"vm": vm, "modes": {}})
+            a["vm"] = vm    # the last appearance: its state
             for mode, d in vm["modes"].items():
                 t = a["modes"].setdefault(mode, {"wh": {}, "hh": {}})
                 for f in ("acquired", "contended", "wait_total_ns", "hold_total_ns"):
@@ -234,8 +258,17 @@ def expect_lockstat(json_text, got, what):
                         for lo, c in slots_of(d[f]).items():
                             t[h][lo] = t[h].get(lo, 0) + c
     e = Expect()
+    exited = sum(1 for a in acc.values() if a["vm"]["state"] == "exited")
+    lost = [v for v in acc if v not in ids]
+    result(not lost or exited > 64, f"{what}: every JSON VM is in the file",
+           f"VMs {lost} missing")
+    e.add("kvm_mmu_lock_source_info", {"source": lines[-1]["source"]}, 1)
     for vid, a in acc.items():
         vm = a["vm"]
+        if vid not in ids:
+            continue
+        e.add("kvm_mmu_lock_vm_exited", {"name": vm["name"], "pid": str(vm["pid"]),
+                                         "vm_id": vid}, 1 if vm["state"] == "exited" else 0)
         for mode, t in a["modes"].items():
             lv = {"name": vm["name"], "pid": str(vm["pid"]), "vm_id": vid, "mode": mode}
             if "acquired" in t:
@@ -243,9 +276,9 @@ def expect_lockstat(json_text, got, what):
             if "contended" in t:
                 e.add("kvm_mmu_lock_contentions_total", lv, t["contended"])
             if t.get("wh_on"):
-                e.hist("kvm_mmu_lock_wait_seconds", lv, t["wh"], t.get("wait_total_ns", 0), 1e9)
+                e.hist("kvm_mmu_lock_wait_seconds", lv, t["wh"], t.get("wait_total_ns", 0), 1e9, 32)
             if t.get("hh_on"):
-                e.hist("kvm_mmu_lock_hold_seconds", lv, t["hh"], t.get("hold_total_ns", 0), 1e9)
+                e.hist("kvm_mmu_lock_hold_seconds", lv, t["hh"], t.get("hold_total_ns", 0), 1e9, 32)
     last = lines[-1]
     for k, v in last["drops"].items():
         if k == "bpf_recursion_misses":
@@ -253,7 +286,8 @@ def expect_lockstat(json_text, got, what):
         else:
             e.add("kvm_mmu_lock_drops_total", {"reason": k}, v)
     e.compare(got, ("kvm_mmu_lock_acq", "kvm_mmu_lock_cont", "kvm_mmu_lock_wait",
-                    "kvm_mmu_lock_hold", "kvm_mmu_lock_drops", "kvm_mmu_lock_bpf"),
+                    "kvm_mmu_lock_hold", "kvm_mmu_lock_drops", "kvm_mmu_lock_bpf",
+                    "kvm_mmu_lock_vm", "kvm_mmu_lock_source"),
               f"{what}: {len(lines)} interval reports summed per VM")
     return len(acc)
 
@@ -294,7 +328,8 @@ def node_exporter(files, what):
         try:
             served, deadline = None, time.monotonic() + 20
             while time.monotonic() < deadline and proc.poll() is None:
-                p = subprocess.run([curl, "-sf", f"http://127.0.0.1:{port}/metrics"],
+                p = subprocess.run([curl, "-sf", "--max-time", "5",
+                                    f"http://127.0.0.1:{port}/metrics"],
                                    capture_output=True, text=True)
                 if p.returncode == 0:
                     served = p.stdout
@@ -314,17 +349,13 @@ def node_exporter(files, what):
         for line in served.splitlines():
             m = LINE.match(line)
             if m and not line.startswith("#"):
-                labels = tuple(sorted(LABEL.findall(m.group(3) or "")))
                 v = m.group(4)
-                got[(m.group(1), labels)] = math.inf if v == "+Inf" else float(v)
+                got[(m.group(1), label_key(m.group(3)))] = \
+                    math.inf if v == "+Inf" else float(v)
         bad, n = [], 0
         for name, text in files.items():
             for key, v in parse_prom(text).items():
-                # served label values keep the escapes: compare unescaped
-                skey = (key[0], tuple(sorted(
-                    (k, x.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"'))
-                    for k, x in key[1])))
-                g = got.get(skey)
+                g = got.get(key)
                 if g is None or not same(g, v):
                     bad.append(f"{fmt(key)}: file {v}, served {g}")
                 n += 1

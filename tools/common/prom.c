@@ -10,23 +10,55 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "prom.h"
 
 struct prom {
 	char *path;
 	char *tmp;
+	char *dir;		/* for the fsync after the rename */
 	FILE *f;
-	int err;		/* first write error of this exposition */
 };
+
+/*
+ * The temporary file, created anew: O_EXCL|O_NOFOLLOW so that a planted
+ * symlink is not followed (one left behind is removed first), mode 0644
+ * whatever the umask, so that node_exporter's user can read the result.
+ */
+static int open_tmp(const char *tmp)
+{
+	int fd, i;
+
+	for (i = 0; i < 2; i++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST || unlink(tmp))
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	if (fchmod(fd, 0644)) {
+		int err = -errno;
+
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	return fd;
+}
 
 int prom_open(struct prom **pp, const char *path)
 {
 	struct prom *p;
 	const char *slash;
+	struct stat st;
 	int fd;
 
-	if (!path || !*path || path[strlen(path) - 1] == '/')
+	if (!path || !*path || path[strlen(path) - 1] == '/' ||
+	    (!stat(path, &st) && S_ISDIR(st.st_mode)))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -38,17 +70,19 @@ int prom_open(struct prom **pp, const char *path)
 				slash ? (int)(slash - path + 1) : 0, path,
 				slash ? slash + 1 : path, (int)getpid()) < 0)
 		p->tmp = NULL;
-	if (!p->path || !p->tmp) {
+	if (p->path && asprintf(&p->dir, "%.*s",
+				slash ? (int)(slash - path + 1) : 1,
+				slash ? path : ".") < 0)
+		p->dir = NULL;
+	if (!p->path || !p->tmp || !p->dir) {
 		prom_close(p);
 		return -ENOMEM;
 	}
 	/* fail now, not at the first report, if the directory is not usable */
-	fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_tmp(p->tmp);
 	if (fd < 0) {
-		int err = -errno;
-
 		prom_close(p);
-		return err;
+		return fd;
 	}
 	close(fd);
 	unlink(p->tmp);
@@ -66,28 +100,29 @@ void prom_close(struct prom *p)
 	}
 	free(p->path);
 	free(p->tmp);
+	free(p->dir);
 	free(p);
 }
 
 int prom_begin(struct prom *p)
 {
-	int fd;
+	int fd, err;
 
 	if (p->f) {
 		fclose(p->f);
 		p->f = NULL;
 	}
-	p->err = 0;
-	fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_tmp(p->tmp);
 	if (fd < 0)
-		return p->err = -errno;
+		return fd;
 	p->f = fdopen(fd, "w");
 	if (!p->f) {
-		p->err = -errno;
+		err = -errno;
 		close(fd);
 		unlink(p->tmp);
+		return err;
 	}
-	return p->err;
+	return 0;
 }
 
 /* backslash and newline escaped; double quotes too in label values */
@@ -203,19 +238,31 @@ void prom_log2_hist(struct prom *p, const char *name,
 
 int prom_commit(struct prom *p)
 {
-	int err;
+	int err = 0, dfd;
 
 	if (!p->f)
-		return p->err ? p->err : -EBADF;
-	err = p->err;
-	if (!err && (fflush(p->f) || ferror(p->f) || fsync(fileno(p->f))))
-		err = -errno ? -errno : -EIO;
+		return -EBADF;	/* prom_begin() failed */
+	/* each errno is read right after the call that set it */
+	if (fflush(p->f))
+		err = -errno;
+	else if (ferror(p->f))
+		err = -EIO;
+	else if (fsync(fileno(p->f)))
+		err = -errno;
 	if (fclose(p->f) && !err)
 		err = -errno;
 	p->f = NULL;
 	if (!err && rename(p->tmp, p->path))
 		err = -errno;
-	if (err)
+	if (err) {
 		unlink(p->tmp);
-	return err;
+		return err;
+	}
+	/* the rename itself, on disk */
+	dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
 }

@@ -16,7 +16,8 @@
  *
  * All samples of a family follow its prom_family() (the format requires
  * it), so a tool writes family by family, each over all its VMs.
- * Counters are totals since the tool started, as Prometheus expects.
+ * Counters are totals (since the tool started, or since it found the VM),
+ * as Prometheus expects: they only grow.
  */
 #ifndef __TOOLS_PROM_H
 #define __TOOLS_PROM_H

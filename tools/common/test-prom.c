@@ -162,6 +162,42 @@ int main(void)
 	check(nr_files() == 1, "the rewrite leaves no temporary file");
 	promtool_check(path);
 
+	/* the file is readable by node_exporter's user whatever the umask */
+	{
+		struct stat st;
+		mode_t old = umask(077);
+
+		check(!prom_begin(p) && !prom_commit(p), "commit under umask 077");
+		umask(old);
+		check(!stat(path, &st) && (st.st_mode & 0777) == 0644,
+		      "the file is 0644 under umask 077 (%o)", st.st_mode & 0777);
+	}
+
+	/* a symlink planted at the temporary name is not followed */
+	{
+		char tmp[300], victim[300];
+		FILE *v;
+
+		snprintf(tmp, sizeof(tmp), "%s/.tools.prom.tmp.%d", dir, (int)getpid());
+		snprintf(victim, sizeof(victim), "%s/victim", dir);
+		v = fopen(victim, "w");
+		if (v) {
+			fputs("keep\n", v);
+			fclose(v);
+		}
+		check(!symlink(victim, tmp), "plant a symlink at %s", tmp);
+		write_one(p, 42);
+		check(!prom_commit(p), "commit with a planted symlink");
+		got = slurp(victim);
+		check(got && !strcmp(got, "keep\n"), "the symlink's target is untouched");
+		got = slurp(path);
+		check(got && !strcmp(got, expected), "and the file is right");
+		unlink(victim);
+	}
+	snprintf(bad, sizeof(bad), "%s", dir);
+	check(prom_open(&(struct prom *){ NULL }, bad) == -EINVAL,
+	      "an existing directory is refused as FILE");
+
 	/* a family with no sample yet (no VM) is still declared */
 	check(!prom_begin(p), "prom_begin again");
 	prom_family(p, "t_x", "gauge", "X.");

@@ -17,7 +17,7 @@ wait_attached() {
 	done
 }
 
-# prom_dump TOOL PROMFILE JSONFILE PATTERN: with PROM_DUMP=1, keep the
+# prom_dump TOOL PROMFILE JSONFILE PATTERN (grep -E): with PROM_DUMP=1, keep the
 # tool's last --prom file and its JSON lines matching PATTERN in
 # /tmp/dumps, which vm/init prints whole after the plan, for
 # scripts/prom-check.py on the host (promtool, node_exporter, the values
@@ -30,6 +30,6 @@ prom_dump() {
 	fi
 	mkdir -p /tmp/dumps
 	cp "$2" "/tmp/dumps/$1.prom"
-	grep "$4" "$3" > "/tmp/dumps/$1.json"
+	grep -E "$4" "$3" > "/tmp/dumps/$1.json"
 	echo "  --prom file kept for the host: $(wc -l < "$2") lines"
 }

@@ -55,4 +55,4 @@ if [ "$vcpus" = 1 ] && { [ "$cmpxchg" != 0 ] || [ "$retries" != 0 ]; }; then
 	echo "single vCPU, yet cmpxchg_lost=$cmpxchg retries=$retries"; exit 1
 fi
 echo "  match: fixed + spurious == pf_fast"
-prom_dump trace-fastpf $out/tool.prom $out/tool.json '"type":"summary"' || exit 1
+prom_dump trace-fastpf $out/tool.prom $out/tool.json '"type":"(summary|features)"' || exit 1
