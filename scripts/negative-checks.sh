@@ -141,8 +141,9 @@ fi
 #    on by default in this kernel): the shadow MMU's lockless walker no
 #    longer sets READING_SHADOW_PAGE_TABLES, so kvm_flush_remote_tlbs() does
 #    not wait for it (vCPUs in the guest are still flushed), and
-#    remote_tlb_flush_waits_for_walkers() says so; the walk is held 500 us
-#    after it found its leaf.  kvm.mut_free_now=1 frees zapped shadow pages
+#    remote_tlb_flush_waits_for_walkers() says so; the fast path's and the
+#    MMIO walk hold 500 us at every level, between reading an SPTE and
+#    following it.  kvm.mut_free_now=1 frees zapped shadow pages
 #    at once, as before patch 13.  KASAN kernel, tdp_mmu=0 (the direct fast
 #    path walks shadow-MMU pages), multi-threaded TCG so that the zapper
 #    really runs during the held walk.
@@ -173,10 +174,18 @@ edits = [
 		kvm_mmu_free_shadow_page_rcu(&sp->rcu_head);""",
      """	if (READ_ONCE(mut_free_now) || remote_tlb_flush_waits_for_walkers())
 		kvm_mmu_free_shadow_page_rcu(&sp->rcu_head);"""),
-    ("""			sptep = fast_pf_get_last_sptep(vcpu, fault->addr, &spte);
+    ("""		sptep = iterator.sptep;
+		*spte = old_spte;
 """,
-     """			sptep = fast_pf_get_last_sptep(vcpu, fault->addr, &spte);
-		if (!is_tdp_mmu_active(vcpu) && READ_ONCE(mut_enlightened))
+     """		sptep = iterator.sptep;
+		*spte = old_spte;
+		if (READ_ONCE(mut_enlightened))
+			udelay(500);
+"""),
+    ("""		sptes[leaf] = spte;
+""",
+     """		sptes[leaf] = spte;
+		if (READ_ONCE(mut_enlightened))
 			udelay(500);
 """),
 ]
