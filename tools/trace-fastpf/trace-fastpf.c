@@ -1230,9 +1230,6 @@ static int pv_labels(struct prom_label *l, const struct prom_vm *pv)
 	return 3;
 }
 
-static __u64 pv_fixed(const struct fpf_vcpu *v) { return fixed_of(v); }
-static __u64 pv_spurious(const struct fpf_vcpu *v) { return spurious_of(v); }
-static __u64 pv_slow(const struct fpf_vcpu *v) { return slow_of(v); }
 static __u64 pv_calls(const struct fpf_vcpu *v) { return v->fast_calls; }
 static __u64 pv_passes(const struct fpf_vcpu *v) { return v->passes; }
 static __u64 pv_retries(const struct fpf_vcpu *v) { return v->retries; }
@@ -1248,11 +1245,11 @@ static const struct {
 	__u64 (*get)(const struct fpf_vcpu *v);
 } prom_vcpu_counters[] = {
 	{ "kvm_fastpf_pf_fast_total", "Faults fixed by the fast path "
-	  "(KVM's pf_fast).", M_FAST, pv_fixed },
+	  "(KVM's pf_fast).", M_FAST, fixed_of },
 	{ "kvm_fastpf_pf_fast_spurious_total", "Faults the fast path found "
-	  "already fixed.", M_FAST, pv_spurious },
+	  "already fixed.", M_FAST, spurious_of },
 	{ "kvm_fastpf_fast_fallbacks_total", "fast_page_fault() calls that "
-	  "left the fault to the slow path.", M_FAST, pv_slow },
+	  "left the fault to the slow path.", M_FAST, slow_of },
 	{ "kvm_fastpf_fast_calls_total", "fast_page_fault() calls.", M_FAST,
 	  pv_calls },
 	{ "kvm_fastpf_fast_passes_total", "Passes of the fast page fault "
