@@ -21,6 +21,8 @@ import vmtest  # noqa: E402
 # metric name -> (test name in the plan, regex on its output, how to reduce)
 METRICS = {
     "populate_s": ("perf", r"Populate memory time: ([\d.]+)s", "first"),
+    # KVM_SET_USER_MEMORY_REGION turning the log on: write-protects the slot.
+    "enable_log_s": ("perf", r"Enabling dirty logging time: ([\d.]+)s", "first"),
     "dirty_memory_s": ("perf", r"Iteration (\d+) dirty memory time: ([\d.]+)s", "iter2+"),
     "clear_log_avg_s": ("perf", r"Clear dirty log over .* \(Avg ([\d.]+)s/iteration\)", "first"),
     "get_log_avg_s": ("perf", r"Get dirty log over .* \(Avg ([\d.]+)s/iteration\)", "first"),
@@ -31,11 +33,14 @@ METRICS = {
     # Not a time: mmu_lock acquisitions by the dirty-log paths, per mode.
     "dirtylog_write_acq": ("lockstat-sites", r"lockstat-sites: dirty-log write_acq=(\d+)", "first"),
     "dirtylog_read_acq": ("lockstat-sites", r"lockstat-sites: dirty-log .*read_acq=(\d+)", "first"),
+    "enablelog_write_acq": ("lockstat-sites", r"lockstat-sites: enable-log write_acq=(\d+)", "first"),
+    "enablelog_read_acq": ("lockstat-sites", r"lockstat-sites: enable-log .*read_acq=(\d+)", "first"),
 }
 
 
 # Counts, not times: reported side by side, never as a ratio or plotted.
-COUNTS = ("dirtylog_write_acq", "dirtylog_read_acq")
+COUNTS = ("dirtylog_write_acq", "dirtylog_read_acq", "enablelog_write_acq",
+          "enablelog_read_acq")
 # Rates: more is better.  Every other metric is a time: less is better.
 RATES = ("stress_guest_writes_5s", "stress_log_rounds_5s")
 

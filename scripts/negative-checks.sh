@@ -10,6 +10,9 @@
 #      simulated enlightened flush): with shadow pages freed at once KASAN
 #      must report a use-after-free, and with patch 13's grace period the
 #      same kernel must pass (the control half of the check).
+#   6. enabling dirty logging on a slot that leaves its 4KiB rmap SPTEs
+#      writable (patch 14's walk starting one level too high): the stress
+#      test's -E must find the writes that are never logged.
 # Each check passes only if the step under test FAILS.  Prints N passed, N failed.
 set -uo pipefail
 
@@ -20,7 +23,7 @@ pass=0 fail=0
 result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "negative: ok - $2"; else
 	fail=$((fail + 1)); echo "negative: NOT OK - $2"; fi; }
 
-want() { case ",${NEG:-1,2,3,4,5}," in *",$1,"*) return 0 ;; esac; return 1; }
+want() { case ",${NEG:-1,2,3,4,5,6}," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # 1. A patch that does not apply, on a scratch worktree at the base.
 if want 1; then
@@ -210,6 +213,33 @@ if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tre
 else
 	tail -20 "$build/neg-mut-rcu-build.log"
 	result 1 "a shadow page freed under a lockless walk (mutation or build failed)"
+fi
+git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
+fi
+# 6. Patch 14 with an off-by-one start level: the lockless walk that enables
+#    dirty logging skips the 4KiB rmaps.  Same mutant directory as check 4.
+if want 6; then
+mmu=$tree/arch/x86/kvm/mmu/mmu.c
+kmut=$build/kernel-mut
+python3 - "$mmu" <<'PYEOF2'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = "for_each_slot_rmap_range(slot, start_level, KVM_MAX_HUGEPAGE_LEVEL,"
+if s.count(old) != 1:
+    sys.exit("negative: rmap_write_protect_slot_lockless() not as expected")
+open(p, "w").write(s.replace(old, old.replace("start_level,", "start_level + 1,")))
+PYEOF2
+if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" debug >"$build/neg-mut-relog-build.log" 2>&1; then
+	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
+		--initrd "$build/initramfs.cpio.gz" --plan mut-relog --modes shadow \
+		--append "fastpf.rerun=0" --timeout 900 --logdir "$build/negative-relog" \
+		--expect-fail &&
+		grep -aq 'MISSING dirty bit' "$build/negative-relog/shadow.console.log"
+	result $? "enabling dirty logging that leaves 4KiB rmap SPTEs writable loses dirty pages the stress test finds"
+else
+	tail -20 "$build/neg-mut-relog-build.log"
+	result 1 "enabling dirty logging that leaves 4KiB SPTEs writable (mutation or build failed)"
 fi
 git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
 fi

@@ -2,9 +2,13 @@
 # Who takes kvm->mmu_lock, and in which mode, for the dirty-log ioctls:
 # lockstat --json watches dirty_log_perf_test (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
 # every iteration) and the acquisitions whose call site or stack is one of
-# the dirty-log write-protect paths are summed per lock mode.  Prints
+# the dirty-log write-protect paths are summed per lock mode, and so are
+# those of enabling dirty logging on the slot (the test does it once, after
+# populating memory: KVM_SET_USER_MEMORY_REGION write-protects the slot).
+# Prints
+#   lockstat-sites: enable-log write_acq=N read_acq=N
 #   lockstat-sites: dirty-log write_acq=N read_acq=N
-# last, after the dirty-log sites.  A measurement: nothing here fails on the
+# last, after the sites.  A measurement: nothing here fails on the
 # figures, only on the tool or the workload failing.
 set -u
 . ./lib.sh
@@ -43,15 +47,19 @@ awk '
 		if (part[i] != "SITE" || i == n)
 			continue
 		site = part[i + 1]
-		if (site !~ /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/)
+		if (site ~ /kvm_clear_dirty_log_protect|kvm_get_dirty_log_protect|kvm_dirty_ring_reset|kvm_dirty_log_protect_lock|kvm_vm_ioctl_reset_dirty_pages/)
+			path = "dirty-log"
+		else if (site ~ /kvm_mmu_slot_remove_write_access|kvm_mmu_slot_try_split_huge_pages|kvm_mmu_slot_leaf_clear_dirty/)
+			path = "enable-log"
+		else
 			continue
 		if (!match(site, /"acquired":[0-9]+/))
 			continue
 		acq = substr(site, RSTART + 11, RLENGTH - 11) + 0
 		match(site, /"caller":"[^"]*"/)
 		caller = substr(site, RSTART + 10, RLENGTH - 11)
-		sum[mode] += acq
-		printf "lockstat-sites: %s acq=%d site %s\n", mode, acq, caller
+		sum[path, mode] += acq
+		printf "lockstat-sites: %s %s acq=%d site %s\n", path, mode, acq, caller
 	}
 	intervals++
 }
@@ -60,8 +68,12 @@ END {
 		print "lockstat-sites: lockstat printed no interval"
 	else if (nohold)
 		print "lockstat-sites: no acquisition counts (lockstat reports contention only here)"
-	else
-		printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n", sum["write"], sum["read"]
+	else {
+		printf "lockstat-sites: enable-log write_acq=%d read_acq=%d\n",
+			sum["enable-log", "write"], sum["enable-log", "read"]
+		printf "lockstat-sites: dirty-log write_acq=%d read_acq=%d\n",
+			sum["dirty-log", "write"], sum["dirty-log", "read"]
+	}
 }
 ' $out/tool.json > $out/sum
 # The guest keeps a test's last lines: the summary goes last.

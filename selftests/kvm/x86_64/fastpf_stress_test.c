@@ -113,6 +113,17 @@
  *      it, even past -t or -i.  -D and -P start with the log, and break
  *      host huge pages from then on.
  *
+ *  -E  re-enable the log under writes: after every checked interval the
+ *      slot loses KVM_MEM_LOG_DIRTY_PAGES at the quiesce point, the vCPUs
+ *      write for half an interval with no log (KVM makes their SPTEs
+ *      writable again), and the host turns the log back on while they
+ *      write, which write-protects the whole slot against the running
+ *      vCPUs.  That interval is not checked (its early writes are not
+ *      logged); the next one is.  An SPTE that the enable left writable
+ *      stays so until its page is logged, so its writes in the next
+ *      interval are missing there.  With initially-set (clear-log) the
+ *      enable write-protects nothing and the CLEARs do it instead.
+ *
  *  -X  self-check: inject a lost dirty bit.  From the second check interval
  *      on, one gfn reported by the first collection of the interval is
  *      masked out of the union; the test must fail.
@@ -329,6 +340,9 @@ static double opt_seconds = 2.0;
 static bool opt_disjoint, opt_dontneed, opt_protect, opt_remap, opt_inject;
 static bool opt_inject_content, opt_huge, opt_mmio, opt_lazy, opt_memslot;
 static bool logging_on;		/* -H: off until the first quiesce point */
+static bool opt_relog;
+static uint64_t relog_round;		/* -E: re-enable the log at this round */
+static bool relog_unchecked;		/* -E: the log went on mid-interval */
 static uint64_t opt_stride;
 static uint32_t opt_seed;
 static bool seed_given;
@@ -387,7 +401,8 @@ static uint64_t scratch_gpa[2];
 static uint64_t cnt_rounds, cnt_checks, cnt_checked, cnt_dirty, cnt_reported,
 		cnt_spurious, cnt_excluded, cnt_missing, cnt_efault, cnt_ringfull,
 		cnt_drops, cnt_protects, cnt_mmio_drop, cnt_injected, cnt_mmio_remap,
-		cnt_slot_ops, cnt_scratch_mmio;
+		cnt_slot_ops, cnt_scratch_mmio,
+		cnt_relogs;
 
 /* -X */
 static int64_t inject_gfn = -1;
@@ -1071,6 +1086,7 @@ static int check_interval(void)
  */
 static int quiesce_and_check(uint64_t *gen, bool last)
 {
+	bool checked = false;
 	int missing;
 	double t0;
 
@@ -1094,9 +1110,15 @@ static int quiesce_and_check(uint64_t *gen, bool last)
 	}
 	churn_pause();
 
-	if (logging_on) {
+	if (logging_on && relog_unchecked) {
+		/* -E: writes before the log went on are not logged: no check. */
+		collect(true);
+		relog_unchecked = false;
+		missing = 0;
+	} else if (logging_on) {
 		collect(true);
 		missing = check_interval();
+		checked = true;
 	} else {
 		/* -H: no log yet; the huge SPTEs of the interval are up now. */
 		ksft_print_msg("-H: %lu 2M SPTEs before dirty logging, now enabled\n",
@@ -1125,6 +1147,13 @@ static int quiesce_and_check(uint64_t *gen, bool last)
 
 	if (last || missing)
 		return missing;
+
+	if (opt_relog && checked) {
+		/* -E: off now, back on under writes half an interval later. */
+		vm_mem_region_set_flags(vm, TEST_SLOT, 0);
+		logging_on = false;
+		relog_round = cnt_rounds + rounds_per_check / 2 + 1;
+	}
 
 	churn_resume();
 	pthread_mutex_lock(&park_lock);
@@ -1422,7 +1451,9 @@ static int run_mode(enum log_mode m)
 	cnt_rounds = cnt_checks = cnt_checked = cnt_dirty = cnt_reported = 0;
 	cnt_spurious = cnt_excluded = cnt_missing = cnt_efault = cnt_ringfull = 0;
 	cnt_drops = cnt_protects = cnt_mmio_drop = cnt_injected = cnt_mmio_remap = 0;
-	cnt_slot_ops = cnt_scratch_mmio = 0;
+	cnt_slot_ops = cnt_scratch_mmio = cnt_relogs = 0;
+	relog_round = 0;
+	relog_unchecked = false;
 	cnt_qwords_checked = cnt_bad_content = 0;
 	memset(guest_writes, 0, sizeof(guest_writes));
 	memset(mmio_writes, 0, sizeof(mmio_writes));
@@ -1431,14 +1462,16 @@ static int run_mode(enum log_mode m)
 	memset(guest_remaps, 0, sizeof(guest_remaps));
 
 	ksft_print_msg("mode %s: %d vCPUs, %lu pages (%lu KiB) at gpa 0x%lx, %s%s, "
-		       "check every %d rounds, churn:%s%s%s%s%s%s%s%s, seed 0x%x\n",
+		       "check every %d rounds, churn:%s%s%s%s%s%s%s%s%s, seed 0x%x\n",
 		       mode_name[m], nr_vcpus, npages, (uint64_t)(npages * PAGE_SIZE) >> 10,
 		       region_gpa, opt_disjoint ? "disjoint pages" : "shared pages",
 		       opt_stride ? " (strided)" : " (random order)", rounds_per_check,
-		       opt_dontneed ? " -D" : "", opt_protect ? " -P" : "",
+		       opt_dontneed ? " -D" : "", opt_relog ? " -E" : "",
+		       opt_protect ? " -P" : "",
 		       opt_remap ? (gp.hwin_gva ? " -G (4K and 2M windows)" : " -G") : "",
 		       opt_mmio ? " -M" : "", opt_lazy ? " -N" : "", opt_memslot ? " -L" : "",
-		       !(opt_dontneed || opt_protect || opt_remap || opt_memslot) ? " none" : "",
+		       !(opt_dontneed || opt_relog || opt_protect || opt_remap || opt_memslot) ?
+		       " none" : "",
 		       opt_inject ? ", -X (inject lost bit)" : "",
 		       opt_seed);
 
@@ -1457,11 +1490,20 @@ static int run_mode(enum log_mode m)
 			usleep(opt_interval_us);
 		collect(false);
 		cnt_rounds++;
+		if (relog_round && cnt_rounds >= relog_round) {
+			/* -E: write-protect the slot against running vCPUs. */
+			vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+			logging_on = true;
+			relog_unchecked = true;
+			relog_round = 0;
+			cnt_relogs++;
+		}
 		done = opt_rounds ? i >= opt_rounds : now_sec() >= t_end;
-		/* -H: at least one interval with the log on gets checked. */
-		if (done && logging_on)
+		/* -H, -E: at least one interval with the log on gets checked. */
+		if (done && logging_on && !relog_unchecked)
 			break;
-		if (logging_on ? i % rounds_per_check == 0 : done || now_sec() >= t_log) {
+		if (logging_on ? i % rounds_per_check == 0 :
+		    !relog_round && (done || now_sec() >= t_log)) {
 			missing = quiesce_and_check(&gen, false);
 			if (missing)
 				break;
@@ -1496,13 +1538,14 @@ static int run_mode(enum log_mode m)
 			       "efault_retries=%lu ring_full_exits=%lu dontneed_ops=%lu "
 			       "mprotect_ops=%lu mmio_drops=%lu guest_pte_rewrites=%lu "
 			       "mmio_remap_writes=%lu memslot_ops=%lu scratch_mmio_exits=%lu "
-			       "injected=%lu qwords_checked=%lu bad_content=%lu\n",
+			       "injected=%lu qwords_checked=%lu bad_content=%lu "
+			       "log_reenables=%lu\n",
 			       mode_name[m], cnt_rounds, cnt_checks, cnt_checked,
 			       cnt_dirty, cnt_reported, cnt_spurious, cnt_excluded,
 			       cnt_missing, writes, cnt_efault, cnt_ringfull,
 			       cnt_drops, cnt_protects, cnt_mmio_drop, remaps,
 			       cnt_mmio_remap, cnt_slot_ops, cnt_scratch_mmio, cnt_injected,
-			       cnt_qwords_checked, cnt_bad_content);
+			       cnt_qwords_checked, cnt_bad_content, cnt_relogs);
 	}
 	print_stats();
 
@@ -1526,8 +1569,8 @@ static void help(const char *name, int status)
 {
 	printf("usage: %s [-m get-log|clear-log|dirty-ring|all] [-v vcpus] [-b bytes]\n"
 	       "          [-t seconds | -i rounds] [-r rounds] [-I usec] [-S stride]\n"
-	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-P] [-G] [-H] [-L] [-M] [-N]\n"
-	       "          [-X] [-Y]\n"
+	       "          [-c ring_entries] [-p gpa] [-d] [-D] [-E] [-P] [-G] [-H] [-L] [-M]\n"
+	       "          [-N] [-X] [-Y]\n"
 	       "          [-s seed] [-h]\n\n", name);
 	puts(" -m: dirty log mode (default: all supported modes, one KTAP test each)\n"
 	     "     get-log:    KVM_GET_DIRTY_LOG (fetch, clear and write-protect)\n"
@@ -1546,6 +1589,7 @@ static void help(const char *name, int status)
 	     " -d: disjoint: each vCPU writes its own partition (default: all vCPUs\n"
 	     "     write the whole region)\n"
 	     " -D: churn: madvise(MADV_DONTNEED) random chunks while vCPUs write\n"
+	     " -E: turn the log off after each check, and on again under writes\n"
 	     " -P: churn: mprotect(PROT_READ) random chunks for a while, then RW\n"
 	     " -G: guest rewrites its own PTEs (per-vCPU GVA window + INVLPG)\n"
 	     " -H: huge pages: THP backed slot, guest 2M mappings of the region\n"
@@ -1564,7 +1608,7 @@ int main(int argc, char *argv[])
 {
 	int opt, m, failed = 0, nr_tests = 0;
 
-	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDPGHLMNXYs:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:v:b:t:i:r:I:S:c:p:dDEPGHLMNXYs:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "all")) {
@@ -1611,6 +1655,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'D':
 			opt_dontneed = true;
+			break;
+		case 'E':
+			opt_relog = true;
 			break;
 		case 'P':
 			opt_protect = true;
