@@ -53,6 +53,14 @@ def gain(metric, patched, baseline):
     return patched / baseline if metric in RATES else baseline / patched
 
 
+def quartiles(xs):
+    """First and third quartiles (inclusive method), None below 2 values."""
+    if len(xs) < 2:
+        return (None, None)
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return (q[0], q[2])
+
+
 def fmt_ratio(x):
     return f"{x:.3f}" if x is not None else "n/a"
 
@@ -161,6 +169,7 @@ def main():
                       for i in range(args.reps)
                       if (mode, metric, "patched", i) in by_rep
                       and by_rep.get((mode, metric, "baseline", i))]
+            paired_gain = [gain(metric, x, 1.0) for x in paired if x]
             rows.append({
                 "mode": mode, "metric": metric, "n_baseline": len(b), "n_patched": len(p),
                 "baseline_median": mb, "patched_median": mp,
@@ -179,6 +188,11 @@ def main():
                                if x and y) if all(p) and all(b) else None,
                 "gain_hi": max(gain(metric, x, y) for x in p for y in b
                                if x and y) if all(p) and all(b) else None,
+                # Per boot pair, as gains: median and quartiles (inclusive).
+                "paired_gain": paired_gain,
+                "paired_gain_median": statistics.median(paired_gain) if paired_gain else None,
+                "paired_gain_q1": quartiles(paired_gain)[0],
+                "paired_gain_q3": quartiles(paired_gain)[1],
             })
 
     print()
@@ -187,7 +201,8 @@ def main():
           "is, > 1 better\n(baseline/patched for times, patched/baseline for rates), "
           "with its extremes over all boot pairs.")
     print(f"{'mode':<11} {'metric':<22} {'baseline':>10} {'patched':>10} {'ratio':>7} "
-          f"{'gain':>6}  gain extremes    paired ratios: median [min, max]")
+          f"{'gain':>6}  gain extremes    paired ratios: median [min, max]  "
+          f"paired gains: median (q1-q3)")
     for r in rows:
         if r["metric"] in COUNTS:
             continue
@@ -198,7 +213,9 @@ def main():
               f"n={r['n_baseline']}/{r['n_patched']}  "
               f"{fmt_ratio(r['paired_median'])} "
               f"[{fmt_ratio(min(r['paired'], default=None))}, "
-              f"{fmt_ratio(max(r['paired'], default=None))}] n={len(r['paired'])}")
+              f"{fmt_ratio(max(r['paired'], default=None))}] n={len(r['paired'])}  "
+              f"{fmt_ratio(r['paired_gain_median'])} "
+              f"({fmt_ratio(r['paired_gain_q1'])}-{fmt_ratio(r['paired_gain_q3'])})")
     counts = [r for r in rows if r["metric"] in COUNTS]
     if counts:
         print("\nmmu_lock acquisitions by the dirty-log ioctls (lockstat, one "
