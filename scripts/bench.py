@@ -218,8 +218,9 @@ def main():
               f"({fmt_ratio(r['paired_gain_q1'])}-{fmt_ratio(r['paired_gain_q3'])})")
     counts = [r for r in rows if r["metric"] in COUNTS]
     if counts:
-        print("\nmmu_lock acquisitions by the dirty-log ioctls (lockstat, one "
-              "dirty_log_perf_test -i 5 per boot; all boots listed):")
+        print("\nmmu_lock acquisitions by the dirty-log ioctls and by enabling the "
+              "log (lockstat; dirty_log_perf_test -i 5, then -g -i 3, per boot; all "
+              "boots listed):")
         for r in counts:
             print(f"{r['mode']:<11} {r['metric']:<22} baseline {r['baseline']}  "
                   f"patched {r['patched']}")

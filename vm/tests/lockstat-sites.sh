@@ -3,8 +3,10 @@
 # lockstat --json watches dirty_log_perf_test (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
 # every iteration) and the acquisitions whose call site or stack is one of
 # the dirty-log write-protect paths are summed per lock mode, and so are
-# those of enabling dirty logging on the slot (the test does it once, after
-# populating memory: KVM_SET_USER_MEMORY_REGION write-protects the slot).
+# those of enabling dirty logging on the slot.  The test runs twice: as is
+# (MANUAL_DIRTY_LOG_PROTECT2 with INITIALLY_SET: enabling write-protects
+# nothing), then with -g (no manual protect: enabling the log write-protects
+# the populated slot, and GET_DIRTY_LOG re-protects).
 # Prints
 #   lockstat-sites: enable-log write_acq=N read_acq=N
 #   lockstat-sites: dirty-log write_acq=N read_acq=N
@@ -20,6 +22,10 @@ tool=$!
 wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
 rc=$?
+if [ $rc = 0 ]; then
+	./dirty_log_perf_test -g -v 2 -i 3 -b 16M >> $out/test.out 2>&1
+	rc=$?
+fi
 kill -INT $tool; wait $tool
 trc=$?
 [ $rc = 0 ] || { echo "dirty_log_perf_test failed ($rc)"; tail -20 $out/test.out; exit 1; }
