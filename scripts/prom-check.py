@@ -181,15 +181,15 @@ def expect_trace_fastpf(json_text, got, what):
     for name, m in (feats[-1]["metrics"] if feats else {}).items():
         e.add("kvm_fastpf_metric_live", {"metric": name}, 1 if m["live"] else 0)
     result(bool(feats), f"{what}: the features object is in the dump")
-    destroyed = sum(1 for vm in s["vms"] if vm["destroyed"])
+    destroyed = sum(1 for vm in s["vms"] if vm["state"] == "exited")
     ids = {dict(k[1]).get("vm_id") for k in got if k[0] == "kvm_fastpf_vm_destroyed"}
-    lost = [vm["vm"] for vm in s["vms"] if str(vm["vm"]) not in ids]
+    lost = [vm["vm_id"] for vm in s["vms"] if str(vm["vm_id"]) not in ids]
     result(not lost or destroyed > 64, f"{what}: every JSON VM is in the file",
            f"VMs {lost} missing")
     for vm in s["vms"]:
-        if str(vm["vm"]) not in ids:
+        if str(vm["vm_id"]) not in ids:
             continue
-        base = {"name": vm["name"], "pid": str(vm["pid"]), "vm_id": str(vm["vm"])}
+        base = {"name": vm["name"], "pid": str(vm["pid"]), "vm_id": str(vm["vm_id"])}
         for c in vm["vcpus"]:
             lv = dict(base, vcpu=str(c["vcpu"]))
             if c["fast"] is not None:
@@ -207,7 +207,7 @@ def expect_trace_fastpf(json_text, got, what):
                           ("stale_retries", "kvm_fastpf_stale_retries_total", "reason")):
             for k, v in (vm[j] or {}).items():
                 e.add(p, dict(base, **{lab: k}), v)
-        e.add("kvm_fastpf_vm_destroyed", base, 1 if vm["destroyed"] else 0)
+        e.add("kvm_fastpf_vm_destroyed", base, 1 if vm["state"] == "exited" else 0)
         inv = vm["invalidations"]
         if inv is not None:
             if inv.get("by_source") is not None:
@@ -220,12 +220,12 @@ def expect_trace_fastpf(json_text, got, what):
             for lock, j in (("none", "no_lock"), ("read", "read_lock"), ("write", "write_lock")):
                 e.add("kvm_fastpf_wrprot_batches_total", dict(base, lock=lock), w["batches_" + j])
                 e.add("kvm_fastpf_wrprot_sptes_total", dict(base, lock=lock), w["sptes_" + j])
-        if vm["hist"]["retries"] is not None:
-            e.hist("kvm_fastpf_fault_retries", base, slots_of(vm["hist"]["retries"]),
+        if vm["retries_hist"] is not None:
+            e.hist("kvm_fastpf_fault_retries", base, slots_of(vm["retries_hist"]),
                    vm["retries"] or 0, 1, 40)
-        if vm["hist"]["latency_ns"] is not None:
+        if vm["latency_hist_ns"] is not None:
             e.hist("kvm_fastpf_page_fault_duration_seconds", base,
-                   slots_of(vm["hist"]["latency_ns"]), vm["fault_ns"] or 0, 1e9, 40)
+                   slots_of(vm["latency_hist_ns"]), vm["fault_ns"] or 0, 1e9, 40)
     for k, v in s["drops"].items():
         e.add("kvm_fastpf_drops_total", {"reason": k}, v)
     for k, v in s["missed"].items():
@@ -241,6 +241,8 @@ def expect_trace_fastpf(json_text, got, what):
 
 def expect_lockstat(json_text, got, what):
     lines = [json.loads(x) for x in json_text.splitlines() if x.strip()]
+    summary = [x for x in lines if x["type"] == "summary"]
+    lines = [x for x in lines if x["type"] == "interval"]
     ids = {dict(k[1]).get("vm_id") for k in got if k[0] == "kvm_mmu_lock_vm_exited"}
     acc = {}
     for rep in lines:
@@ -279,17 +281,48 @@ def expect_lockstat(json_text, got, what):
                 e.hist("kvm_mmu_lock_wait_seconds", lv, t["wh"], t.get("wait_total_ns", 0), 1e9, 32)
             if t.get("hh_on"):
                 e.hist("kvm_mmu_lock_hold_seconds", lv, t["hh"], t.get("hold_total_ns", 0), 1e9, 32)
-    last = lines[-1]
-    for k, v in last["drops"].items():
-        if k == "bpf_recursion_misses":
-            e.add("kvm_mmu_lock_bpf_recursion_misses_total", {}, v)
-        else:
-            e.add("kvm_mmu_lock_drops_total", {"reason": k}, v)
+    # loss counters: per interval in "interval", since start in "summary"
+    for k in lines[-1]["drops"]:
+        e.add("kvm_mmu_lock_drops_total", {"reason": k},
+              sum(x["drops"][k] for x in lines))
+    e.add("kvm_mmu_lock_bpf_recursion_misses_total", {},
+          sum(sum(x["missed"].values()) for x in lines))
+    if summary:
+        same_totals(summary[-1], lines, what)
     e.compare(got, ("kvm_mmu_lock_acq", "kvm_mmu_lock_cont", "kvm_mmu_lock_wait",
                     "kvm_mmu_lock_hold", "kvm_mmu_lock_drops", "kvm_mmu_lock_bpf",
                     "kvm_mmu_lock_vm", "kvm_mmu_lock_source"),
               f"{what}: {len(lines)} interval reports summed per VM")
     return len(acc)
+
+
+def same_totals(s, intervals, what):
+    """The summary's counts are the intervals' sums, VM by VM (the last
+    64 exited VMs are kept), and its loss counters too."""
+    want = {}
+    for rep in intervals:
+        for vm in rep["vms"]:
+            for mode, d in vm["modes"].items():
+                for f in ("acquired", "contended", "hold_count"):
+                    if d.get(f) is not None:
+                        k = (vm["vm_id"], mode, f)
+                        want[k] = want.get(k, 0) + d[f]
+    have = {}
+    for vm in s["vms"]:
+        for mode, d in vm["modes"].items():
+            for f in ("acquired", "contended", "hold_count"):
+                if d.get(f) is not None:
+                    have[(vm["vm_id"], mode, f)] = d[f]
+    # a VM found by a scan before the first report counts from then on:
+    # the summary may only miss VMs, never disagree on one it lists
+    diff = [(k, want.get(k, 0), v) for k, v in have.items() if want.get(k, 0) != v]
+    for k in ("drops", "missed"):
+        for name, v in s[k].items():
+            w = sum(x[k].get(name, 0) for x in intervals)
+            if w != v:
+                diff.append(((k, name), w, v))
+    result(not diff, f"{what}: the summary equals the sum of the intervals",
+           f"(key, intervals, summary): {diff[:5]}")
 
 
 def promtool(text, what):

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Minimal NDJSON writer, see json.h. */
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <inttypes.h>
 #include "json.h"
@@ -170,4 +171,30 @@ void json_kv_null(struct json *j, const char *k)
 {
 	json_key(j, k);
 	json_null(j);
+}
+
+void json_begin_record(struct json *j, const char *type, const char *tool)
+{
+	json_begin_object(j);
+	json_kv_string(j, "type", type);
+	json_kv_string(j, "tool", tool);
+	json_kv_u64(j, "schema", JSON_SCHEMA);
+}
+
+void json_record_head(struct json *j, uint64_t interval_ns, bool final,
+		      const char *source)
+{
+	struct timespec ts;
+	char tbuf[16];
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	json_kv_u64(j, "ts_ns", (uint64_t)ts.tv_sec * 1000000000ULL +
+		    ts.tv_nsec);
+	json_kv_string(j, "time", tbuf);
+	json_kv_u64(j, "interval_ns", interval_ns);
+	json_kv_bool(j, "final", final);
+	json_kv_string(j, "source", source);
 }

@@ -46,4 +46,20 @@ void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_null(struct json *j, const char *key);
 
+/*
+ * The one NDJSON schema of both tools (Documentation/tools-cli.md, "JSON
+ * output").  Every record opens with
+ *	{"type":TYPE,"tool":TOOL,"schema":JSON_SCHEMA
+ * and an "interval" or "summary" record continues with
+ *	,"ts_ns":..,"time":"HH:MM:SS","interval_ns":..,"final":..,"source":..
+ * before the tool's own keys.  JSON_SCHEMA changes when a common key
+ * changes its name or meaning.
+ */
+#define JSON_SCHEMA	1
+
+void json_begin_record(struct json *j, const char *type, const char *tool);
+/* @interval_ns: the interval's length, or for "summary" the run's */
+void json_record_head(struct json *j, uint64_t interval_ns, bool final,
+		      const char *source);
+
 #endif /* __TOOLS_JSON_H */

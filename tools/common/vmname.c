@@ -395,6 +395,21 @@ static void copy_name(char *buf, size_t len, const char *name)
 	put_clean(buf, len, &pos, name, strlen(name));
 }
 
+void vm_comm(pid_t pid, char *buf, size_t len)
+{
+	ssize_t n = 0;
+
+	if (!len)
+		return;
+	if (pid > 0)
+		n = read_proc(pid, "comm", buf, len - 1, NULL);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+}
+
 int vm_name(pid_t pid, char *buf, size_t len)
 {
 	return vm_name_comm(pid, NULL, buf, len);

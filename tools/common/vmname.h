@@ -46,6 +46,9 @@ int vm_name(pid_t pid, char *buf, size_t len);
 int vm_name_comm(pid_t pid, const char *comm, char *buf, size_t len);
 
 /* "cmdline", "libvirt", "comm", "pid" */
+/* the process's comm (16 bytes with the NUL), "" if it is gone */
+void vm_comm(pid_t pid, char *buf, size_t len);
+
 const char *vm_name_source_str(int src);
 
 /*

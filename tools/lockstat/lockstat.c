@@ -412,6 +412,63 @@ static const char *kind_names[] = {
 	[P_FENTRY_FEXIT] = "fentry+fexit", [P_TP_BTF] = "tp_btf",
 };
 
+static void metric_json(struct json *j, const char *name, bool live,
+			const char *info)
+{
+	json_key(j, name);
+	json_begin_object(j);
+	json_kv_bool(j, "live", live);
+	json_kv_string(j, live ? "source" : "reason", info);
+	json_end_object(j);
+}
+
+/* the "features" record: --features -j, and the first line of every -j run */
+static void json_features(struct json *j)
+{
+	bool ok = feat.source >= 0;
+	char name[96];
+	int i;
+
+	json_begin_record(j, "features", TOOL);
+	json_kv_string(j, "kernel", kernel_release());
+	if (ok)
+		json_kv_string(j, "source", source_names[feat.source]);
+	else
+		json_kv_null(j, "source");
+	json_kv_string(j, "source_detail", ok ? source_desc(feat.source) :
+		       feat.source_why);
+	json_key(j, "metrics");
+	json_begin_object(j);
+	metric_json(j, "wait_times", ok && source_has_wait(feat.source),
+		    ok && source_has_wait(feat.source) ?
+		    source_desc(feat.source) : "not measured by this source");
+	metric_json(j, "hold_times", ok && source_has_hold(feat.source),
+		    ok && source_has_hold(feat.source) ?
+		    source_desc(feat.source) : "not measured by this source");
+	metric_json(j, "vm_discovery", true, discovery_desc());
+	json_end_object(j);
+	json_key(j, "probes");
+	json_begin_array(j);
+	for (i = 0; i < PR_NR; i++) {
+		snprintf(name, sizeof(name), "%s/%s",
+			 kind_names[probes[i].kind], probes[i].target);
+		json_begin_object(j);
+		json_kv_string(j, "name", name);
+		json_kv_bool(j, "available", probes[i].ok);
+		if (!probes[i].ok)
+			json_kv_string(j, "reason", probes[i].why);
+		json_kv_string(j, "role", probes[i].role);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_kv_bool(j, "btf", true);
+	json_kv_bool(j, "kvm_btf", feat.kvm_btf);
+	json_kv_s64(j, "rwlock_dep_map_offset", feat.dep_map_off);
+	json_kv_bool(j, "iter_task_file", feat.iter_task_file);
+	json_kv_bool(j, "kallsyms_kvm_fops", feat.vm_fops != 0);
+	json_end_object(j);
+}
+
 static void print_features(void)
 {
 	int i;
@@ -419,40 +476,7 @@ static void print_features(void)
 	if (cli.json) {
 		struct json *j = json_new(stdout);
 
-		json_begin_object(j);
-		json_kv_string(j, "type", "features");
-		json_kv_string(j, "kernel", kernel_release());
-		json_kv_bool(j, "btf", true);
-		json_kv_bool(j, "kvm_btf", feat.kvm_btf);
-		json_key(j, "hooks");
-		json_begin_array(j);
-		for (i = 0; i < PR_NR; i++) {
-			json_begin_object(j);
-			json_kv_string(j, "kind", kind_names[probes[i].kind]);
-			json_kv_string(j, "target", probes[i].target);
-			json_kv_string(j, "role", probes[i].role);
-			json_kv_bool(j, "available", probes[i].ok);
-			if (!probes[i].ok)
-				json_kv_string(j, "why", probes[i].why);
-			json_end_object(j);
-		}
-		json_end_array(j);
-		json_kv_s64(j, "rwlock_dep_map_offset", feat.dep_map_off);
-		json_kv_bool(j, "iter_task_file", feat.iter_task_file);
-		json_kv_bool(j, "kallsyms_kvm_fops", feat.vm_fops != 0);
-		if (feat.source >= 0) {
-			json_kv_string(j, "source", source_names[feat.source]);
-			json_kv_string(j, "source_detail", source_desc(feat.source));
-		} else {
-			json_kv_null(j, "source");
-			json_kv_string(j, "source_detail", feat.source_why);
-		}
-		json_kv_bool(j, "wait_times", feat.source >= 0 &&
-			     source_has_wait(feat.source));
-		json_kv_bool(j, "hold_times", feat.source >= 0 &&
-			     source_has_hold(feat.source));
-		json_kv_string(j, "vm_discovery", discovery_desc());
-		json_end_object(j);
+		json_features(j);
 		json_free(j);
 		return;
 	}
@@ -710,6 +734,7 @@ static void scan_vms(void)
 static struct prev_vm {
 	__u32 vm_id;
 	struct ls_mode_stats st[LS_NR_MODES];
+	__u64 wait_max[LS_NR_MODES], hold_max[LS_NR_MODES];	/* since found */
 } prev_vm[LS_MAX_VMS];
 
 /* call-site counters: open-addressing table, rebuilt every report */
@@ -840,19 +865,26 @@ static void read_drops(__u64 *out)
 	free(vals);
 }
 
+/* per program, in bpf_object__for_each_program() order */
+#define LS_MAX_PROGS	64
+static __u64 misses_cur[LS_MAX_PROGS], misses_prev[LS_MAX_PROGS];
+
 static __u64 prog_misses(void)
 {
 	struct bpf_program *prog;
 	__u64 sum = 0;
+	int i = 0;
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-			continue;
-		sum += info.recursion_misses;
+		if (i >= LS_MAX_PROGS)
+			break;
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			misses_cur[i] = info.recursion_misses;
+		sum += misses_cur[i++];
 	}
 	return sum;
 }
@@ -901,6 +933,7 @@ struct callsite {
 struct callsites {
 	struct callsite *v;
 	size_t n, cap;
+	bool cumulative;	/* since the VM was found: no hold maximum */
 };
 
 static bool stack_lookup(__u64 hash, struct ls_stack *st)
@@ -917,6 +950,7 @@ static void collect_sites(__u32 vm_id, int mode, __u64 prev_epoch,
 	size_t i, k;
 
 	cs->n = 0;
+	cs->cumulative = cumulative;
 	for (i = 0; i < cur_sites.cap; i++) {
 		struct site_ent *e = &cur_sites.e[i], *p;
 		struct ls_site d;
@@ -1133,7 +1167,10 @@ static void json_callsites(struct json *j, struct callsites *cs, bool by_hold)
 		json_kv_u64(j, "wait_total_ns", c->wait_total);
 		if (by_hold) {
 			json_kv_u64(j, "hold_total_ns", c->hold_total);
-			json_kv_u64(j, "hold_max_ns", c->hold_max);
+			if (cs->cumulative)
+				json_kv_null(j, "hold_max_ns");
+			else
+				json_kv_u64(j, "hold_max_ns", c->hold_max);
 		}
 		json_key(j, "stack");
 		json_begin_array(j);
@@ -1154,6 +1191,7 @@ static void json_callsites(struct json *j, struct callsites *cs, bool by_hold)
 struct report {
 	__u64 prev_epoch;
 	__u64 interval_ns;
+	__u64 run_ns;		/* since tracing started */
 	bool final;
 	struct mode_delta total[LS_NR_MODES];
 	__u64 drops[LS_DROP_NR];
@@ -1448,13 +1486,124 @@ out:
 			"shown)\n", cli.prom_path, strerror(-err));
 }
 
+static __u64 drops_prev[LS_DROP_NR];
+
+/* one VM of an "interval" (@d: its deltas) or of the "summary" (cumulative) */
+static void json_vm(struct json *j, const struct vm_row *row,
+		    const struct mode_delta *d, __u64 prev_epoch,
+		    bool cumulative, bool wait, bool hold)
+{
+	const struct ls_vm *vm = &row->vm;
+	char sbuf[32];
+	int m;
+
+	json_begin_object(j);
+	json_kv_u64(j, "vm_id", vm->vm_id);
+	json_kv_string(j, "name", row->name);
+	json_kv_u64(j, "pid", vm->tgid);
+	json_kv_string(j, "comm", vm->comm);
+	json_kv_string(j, "state", row->gone || vm->state == LS_VM_DEAD ?
+		       "exited" : "live");
+	if (cli.verbose) {
+		snprintf(sbuf, sizeof(sbuf), "0x%llx",
+			 (unsigned long long)vm->kvm);
+		json_kv_string(j, "kvm", sbuf);
+		snprintf(sbuf, sizeof(sbuf), "0x%llx",
+			 (unsigned long long)vm->lock);
+		json_kv_string(j, "lock", sbuf);
+	}
+	if (vm->userspace_pid > 0)
+		json_kv_s64(j, "userspace_pid", vm->userspace_pid);
+	else
+		json_kv_null(j, "userspace_pid");
+	json_kv_string(j, "found_by", vm->found_by == LS_FOUND_CREATE ?
+		       "create" : "scan");
+	json_key(j, "modes");
+	json_begin_object(j);
+	for (m = LS_NR_MODES - 1; m >= 0; m--) {
+		/* an exited VM's call sites went with its slot */
+		cs_buf.n = 0;
+		if (!row->gone)
+			collect_sites(vm->vm_id, m, prev_epoch, &cs_buf, hold,
+				      cumulative);
+		json_key(j, mode_names[m]);
+		json_mode(j, &d[m], wait, hold, &cs_buf);
+	}
+	json_end_object(j);
+	json_end_object(j);
+}
+
+/* "total", "drops" and "missed": per interval, or since start */
+static void json_tail(struct json *j, const struct mode_delta *total,
+		      const __u64 *drops, bool wait, bool hold, bool cumulative)
+{
+	struct bpf_program *prog;
+	int i = 0, m;
+
+	json_key(j, "total");
+	json_begin_object(j);
+	for (m = LS_NR_MODES - 1; m >= 0; m--) {
+		json_key(j, mode_names[m]);
+		json_mode(j, &total[m], wait, hold, NULL);
+	}
+	json_end_object(j);
+	json_key(j, "drops");
+	json_begin_object(j);
+	for (i = 0; i < LS_DROP_NR; i++)
+		json_kv_u64(j, drop_names[i], drops[i] -
+			    (cumulative ? 0 : drops_prev[i]));
+	json_end_object(j);
+	/* per program: events the kernel did not run it for (recursion) */
+	json_key(j, "missed");
+	json_begin_object(j);
+	i = 0;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (i >= LS_MAX_PROGS)
+			break;
+		if (bpf_program__fd(prog) >= 0)
+			json_kv_u64(j, bpf_program__name(prog), misses_cur[i] -
+				    (cumulative ? 0 : misses_prev[i]));
+		i++;
+	}
+	json_end_object(j);
+}
+
+/* after the final interval: every VM since it was found, and run totals */
+static void json_summary(const struct report *r, const struct vm_row *rows,
+			 int n, bool wait, bool hold)
+{
+	static struct cli_vm_order order[LS_MAX_VMS + LS_PROM_EXITED];
+	struct mode_delta total[LS_NR_MODES] = {};
+	int i, m, shown;
+
+	for (i = 0; i < n; i++) {
+		for (m = 0; m < LS_NR_MODES; m++)
+			add_total(&total[m], &rows[i].cum[m]);
+		order[i] = (struct cli_vm_order){ .name = rows[i].name,
+			.pid = rows[i].vm.tgid, .value = sort_value(rows[i].cum),
+			.index = i };
+	}
+	shown = cli_sort_vms(order, n);
+	json_begin_record(jw, "summary", TOOL);
+	json_record_head(jw, r->run_ns, true, source_names[feat.source]);
+	json_key(jw, "vms");
+	json_begin_array(jw);
+	for (i = 0; i < shown; i++)
+		json_vm(jw, &rows[order[i].index], rows[order[i].index].cum,
+			r->prev_epoch, true, wait, hold);
+	json_end_array(jw);
+	json_kv_u64(jw, "vms_not_shown", n - shown);
+	json_tail(jw, total, r->drops, wait, hold, true);
+	json_end_object(jw);
+}
+
 static void report(struct report *r)
 {
 	bool wait = source_has_wait(feat.source);
 	bool hold = source_has_hold(feat.source);
 	static struct vm_row vm_rows[LS_MAX_VMS];
 	static struct cli_vm_order order[LS_MAX_VMS];
-	char tbuf[64], sbuf[64];
+	char tbuf[64];
 	struct timespec ts;
 	struct tm tm;
 	int slot, m, i, nvms = 0, shown;
@@ -1467,14 +1616,9 @@ static void report(struct report *r)
 	r->misses = prog_misses();
 
 	if (cli.json) {
-		json_begin_object(jw);
-		json_kv_string(jw, "type", "interval");
-		json_kv_u64(jw, "ts_ms", ts.tv_sec * 1000ULL +
-			    ts.tv_nsec / 1000000);
-		json_kv_string(jw, "time", tbuf);
-		json_kv_u64(jw, "interval_ns", r->interval_ns);
-		json_kv_bool(jw, "final", r->final);
-		json_kv_string(jw, "source", source_names[feat.source]);
+		json_begin_record(jw, "interval", TOOL);
+		json_record_head(jw, r->interval_ns, r->final,
+				 source_names[feat.source]);
 		json_key(jw, "vms");
 		json_begin_array(jw);
 	} else {
@@ -1503,6 +1647,12 @@ static void report(struct report *r)
 				  &d[m]);
 			mode_diff(&cur[m], &zero, r->prev_epoch,
 				  &vm_rows[nvms].cum[m]);
+			if (d[m].wait_max > prev_vm[slot].wait_max[m])
+				prev_vm[slot].wait_max[m] = d[m].wait_max;
+			if (d[m].hold_max > prev_vm[slot].hold_max[m])
+				prev_vm[slot].hold_max[m] = d[m].hold_max;
+			vm_rows[nvms].cum[m].wait_max = prev_vm[slot].wait_max[m];
+			vm_rows[nvms].cum[m].hold_max = prev_vm[slot].hold_max[m];
 			add_total(&r->total[m], &d[m]);
 		}
 		memcpy(prev_vm[slot].st, cur, sizeof(cur));
@@ -1524,35 +1674,8 @@ static void report(struct report *r)
 		const char *name = vm_rows[order[i].index].name;
 
 		if (cli.json) {
-			json_begin_object(jw);
-			json_kv_u64(jw, "vm_id", vm.vm_id);
-			json_kv_string(jw, "name", name);
-			json_kv_u64(jw, "pid", vm.tgid);
-			if (vm.userspace_pid > 0)
-				json_kv_s64(jw, "userspace_pid", vm.userspace_pid);
-			else
-				json_kv_null(jw, "userspace_pid");
-			json_kv_string(jw, "comm", vm.comm);
-			snprintf(sbuf, sizeof(sbuf), "0x%llx",
-				 (unsigned long long)vm.kvm);
-			json_kv_string(jw, "kvm", sbuf);
-			snprintf(sbuf, sizeof(sbuf), "0x%llx",
-				 (unsigned long long)vm.lock);
-			json_kv_string(jw, "lock", sbuf);
-			json_kv_string(jw, "state", vm.state == LS_VM_DEAD ?
-				       "exited" : "live");
-			json_kv_string(jw, "found_by", vm.found_by ==
-				       LS_FOUND_CREATE ? "create" : "scan");
-			json_key(jw, "modes");
-			json_begin_object(jw);
-			for (m = LS_NR_MODES - 1; m >= 0; m--) {
-				collect_sites(vm.vm_id, m, r->prev_epoch, &cs_buf,
-					      hold, false);
-				json_key(jw, mode_names[m]);
-				json_mode(jw, &d[m], wait, hold, &cs_buf);
-			}
-			json_end_object(jw);
-			json_end_object(jw);
+			json_vm(jw, &vm_rows[order[i].index], d, r->prev_epoch,
+				false, wait, hold);
 		} else {
 			printf("VM %s  id %u  pid %u", name, vm.vm_id, vm.tgid);
 			if (cli.verbose)
@@ -1593,43 +1716,21 @@ static void report(struct report *r)
 			}
 		}
 	}
-	if (cli.prom) {
-		memcpy(prom_rows, vm_rows, nvms * sizeof(*vm_rows));
-		memcpy(prom_rows + nvms, prom_exited,
-		       nr_prom_exited * sizeof(*prom_exited));
+	/* --prom and the JSON summary: these VMs and the exited ones */
+	memcpy(prom_rows, vm_rows, nvms * sizeof(*vm_rows));
+	memcpy(prom_rows + nvms, prom_exited,
+	       nr_prom_exited * sizeof(*prom_exited));
+	if (cli.prom)
 		write_prom(prom_rows, nvms + nr_prom_exited, r, wait, hold);
-	}
-	/* exited VMs were reported once: their slots can go */
-	for (i = 0; i < nvms; i++) {
-		if (vm_rows[i].vm.state != LS_VM_DEAD)
-			continue;
-		free_slot(vm_rows[i].slot, vm_rows[i].vm.vm_id);
-		if (!cli.prom)
-			continue;
-		prom_exited[next_prom_exited] = vm_rows[i];
-		prom_exited[next_prom_exited].gone = true;
-		next_prom_exited = (next_prom_exited + 1) % LS_PROM_EXITED;
-		if (nr_prom_exited < LS_PROM_EXITED)
-			nr_prom_exited++;
-	}
 
 	if (cli.json) {
 		json_end_array(jw);
 		json_kv_u64(jw, "vms_not_shown", nvms - shown);
-		json_key(jw, "total");
-		json_begin_object(jw);
-		for (m = LS_NR_MODES - 1; m >= 0; m--) {
-			json_key(jw, mode_names[m]);
-			json_mode(jw, &r->total[m], wait, hold, NULL);
-		}
+		json_tail(jw, r->total, r->drops, wait, hold, false);
 		json_end_object(jw);
-		json_key(jw, "drops");
-		json_begin_object(jw);
-		for (i = 0; i < LS_DROP_NR; i++)
-			json_kv_u64(jw, drop_names[i], r->drops[i]);
-		json_kv_u64(jw, "bpf_recursion_misses", r->misses);
-		json_end_object(jw);
-		json_end_object(jw);
+		if (r->final)
+			json_summary(r, prom_rows, nvms + nr_prom_exited, wait,
+				     hold);
 	} else {
 		bool any = false;
 
@@ -1660,6 +1761,22 @@ static void report(struct report *r)
 			printf("BPF recursion misses (not mmu_lock events): %llu\n",
 			       (unsigned long long)r->misses);
 		fflush(stdout);
+	}
+	memcpy(drops_prev, r->drops, sizeof(drops_prev));
+	memcpy(misses_prev, misses_cur, sizeof(misses_prev));
+
+	/* exited VMs were reported once: their slots can go */
+	for (i = 0; i < nvms; i++) {
+		if (vm_rows[i].vm.state != LS_VM_DEAD)
+			continue;
+		free_slot(vm_rows[i].slot, vm_rows[i].vm.vm_id);
+		if (!cli.prom && !cli.json)
+			continue;
+		prom_exited[next_prom_exited] = vm_rows[i];
+		prom_exited[next_prom_exited].gone = true;
+		next_prom_exited = (next_prom_exited + 1) % LS_PROM_EXITED;
+		if (nr_prom_exited < LS_PROM_EXITED)
+			nr_prom_exited++;
 	}
 }
 
@@ -2157,6 +2274,7 @@ int main(int argc, char **argv)
 	/* before the banner: whoever waits for it may signal right away */
 	cli_signals_install();
 	if (cli.json) {
+		json_features(jw);
 		fprintf(stderr, "%s: tracing kvm->mmu_lock (source %s)\n", TOOL,
 			source_names[feat.source]);
 	} else {
@@ -2191,6 +2309,7 @@ int main(int argc, char **argv)
 				 __ATOMIC_SEQ_CST);
 		now = mono_ns();
 		r.interval_ns = now - last;
+		r.run_ns = now - tk.start;
 		last = now;
 		report(&r);
 		{

@@ -84,6 +84,7 @@ run "$tool" --features --json
 want 0 "--features --json"
 has '"type":"features"' "$tmp/out"
 json_lines "$tmp/out"
+json_schema "$tmp/out"
 
 # ---- exit 5: a source the kernel cannot provide ----
 for src in raw lockdep; do
@@ -124,6 +125,7 @@ if [ "$n" = 2 ]; then ok "  ... 2 interval objects"; else
 	bad "  ... $n interval objects, expected 2"; fi
 json_lines "$tmp/out"
 has '"final":true' "$tmp/out"
+json_schema "$tmp/out"
 
 signal_when_ready INT 'racing kvm->mmu_lock'
 want 0 "SIGINT ends the run cleanly"
@@ -132,6 +134,7 @@ signal_when_ready INT 'racing kvm->mmu_lock' --json 10
 want 0 "SIGINT during a long interval, --json"
 has '"final":true' "$tmp/out"
 json_lines "$tmp/out"
+json_schema "$tmp/out"
 
 # ---- sub-second intervals, -d, -p, SIGHUP/SIGTERM/SIGINT (shared) ----
 run "$tool" 0.5 1

@@ -51,6 +51,7 @@ expect 0 "--features" -- --features
 has "fast_outcomes" "$tmp/out"
 expect 0 "--features --json" -- --features --json
 has '^{"type":"features",.*"metrics":{' "$tmp/out"
+json_schema "$tmp/out"
 
 expect 0 "two 1 s intervals" -- 1 2
 has "interval 1.00 s" "$tmp/out"
@@ -61,10 +62,11 @@ n=$(grep -c "interval 1\." "$tmp/out")
 expect 0 "--json 1 2" -- --json 1 2
 n=$(grep -c '^{"type":"interval",' "$tmp/out")
 [ "$n" = 2 ] && ok "  ... 2 interval objects" || bad "  ... $n interval objects, expected 2"
-has '^{"type":"summary",.*"counters":"cumulative"' "$tmp/out"
+has '^{"type":"summary",.*"final":true' "$tmp/out"
 n=$(wc -l < "$tmp/out")
 [ "$n" = 4 ] && ok "  ... 4 NDJSON lines" || bad "  ... $n lines, expected 4"
 json_lines "$tmp/out"
+json_schema "$tmp/out"
 
 # SIGINT / SIGTERM: detach, print the final interval and totals, exit 0
 for sig in INT TERM; do
@@ -73,6 +75,7 @@ for sig in INT TERM; do
 		bad "SIG$sig: exit $rc, expected 0"
 	has '^{"type":"interval",' "$tmp/out"
 	has '^{"type":"summary",' "$tmp/out"
+	json_schema "$tmp/out"
 done
 
 # ---- sub-second intervals, -d, -p, SIGHUP/SIGTERM/SIGINT (shared) ----

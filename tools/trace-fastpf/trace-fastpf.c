@@ -548,17 +548,13 @@ static void print_features(FILE *f, struct json *j)
 	int i;
 
 	if (j) {
-		json_begin_object(j);
-		json_kv_string(j, "type", "features");
-		json_kv_string(j, "tool", TOOL);
+		json_begin_record(j, "features", TOOL);
 		json_kv_string(j, "kernel", kernel_release());
-		json_kv_string(j, "mode", mode_name());
-		if (tdp_mmu < 0)
-			json_kv_null(j, "tdp_mmu");
-		else
-			json_kv_bool(j, "tdp_mmu", tdp_mmu);
-		json_kv_string(j, "counters",
-			       "interval deltas; summary object is cumulative");
+		json_kv_string(j, "source", mode_name());
+		json_kv_string(j, "source_detail", full_mode ?
+			       "kvmmmu:fast_page_fault_pass: every fast-path pass" :
+			       "no kvmmmu:fast_page_fault_pass in kernel BTF: "
+			       "fast-path outcomes from the fault's return value");
 		json_key(j, "metrics");
 		json_begin_object(j);
 		for (i = 0; i < M_NR; i++) {
@@ -571,16 +567,20 @@ static void print_features(FILE *f, struct json *j)
 		}
 		json_end_object(j);
 		json_key(j, "probes");
-		json_begin_object(j);
+		json_begin_array(j);
 		for (i = 0; i < P_NR; i++) {
-			json_key(j, probes[i].desc);
 			json_begin_object(j);
-			json_kv_bool(j, "attached", attached(i));
+			json_kv_string(j, "name", probes[i].desc);
+			json_kv_bool(j, "available", attached(i));
 			if (!attached(i))
 				json_kv_string(j, "reason", probes[i].why);
 			json_end_object(j);
 		}
-		json_end_object(j);
+		json_end_array(j);
+		if (tdp_mmu < 0)
+			json_kv_null(j, "tdp_mmu");
+		else
+			json_kv_bool(j, "tdp_mmu", tdp_mmu);
 		json_end_object(j);
 		return;
 	}
@@ -620,6 +620,7 @@ struct vm_rec {
 	struct vcpu_rec *vcpus;
 	int nr_vcpus, cap_vcpus;
 	char name[VM_NAME_LEN];	/* taken once the pid is known: stable */
+	char comm[16];		/* taken with the name */
 };
 
 static struct vm_rec **vm_recs;
@@ -943,6 +944,7 @@ static const char *rec_name(struct vm_rec *r)
 		return unknown;
 	}
 	vm_name(vm_pid(r), r->name, sizeof(r->name));
+	vm_comm(vm_pid(r), r->comm, sizeof(r->comm));
 	return r->name;
 }
 
@@ -1113,15 +1115,16 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 	int i;
 
 	json_begin_object(j);
-	json_kv_u64(j, "vm", r->id);
+	json_kv_u64(j, "vm_id", r->id);
 	json_kv_string(j, "name", name);
 	json_kv_u64(j, "pid", vm_pid(r));
+	json_kv_string(j, "comm", r->comm);
+	json_kv_string(j, "state", r->cur.dead ? "exited" : "live");
 	if (cli.verbose) {
 		snprintf(addr, sizeof(addr), "0x%llx",
 			 (unsigned long long)r->kvm);
 		json_kv_string(j, "kvm", addr);
 	}
-	json_kv_bool(j, "destroyed", r->cur.dead);
 	json_fault_counters(j, &v->all);
 
 	json_u64_or_null(j, "seq_delta",
@@ -1155,19 +1158,16 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 		json_null(j);
 	}
 
-	json_key(j, "hist");
-	json_begin_object(j);
-	json_key(j, "retries");
+	json_key(j, "retries_hist");
 	if (live(M_RETRIES) && v->have_vm)
 		json_log2_hist(j, vm->hist[FPF_HIST_RETRIES], FPF_HIST_SLOTS);
 	else
 		json_null(j);
-	json_key(j, "latency_ns");
+	json_key(j, "latency_hist_ns");
 	if (live(M_LATENCY) && v->have_vm)
 		json_log2_hist(j, vm->hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS);
 	else
 		json_null(j);
-	json_end_object(j);
 
 	json_key(j, "vcpus");
 	json_begin_array(j);
@@ -1469,11 +1469,13 @@ static __u64 sort_value(const struct view *v)
 	}
 }
 
-static void print_report(struct json *j, double secs, bool cumulative)
+static void print_report(struct json *j, double secs, bool cumulative,
+			 bool final)
 {
 	static struct cli_vm_order *order;
 	static char (*names)[VM_NAME_LEN];
 	static int cap_order;
+	struct fpf_vcpu total;
 	struct timespec ts;
 	struct view v;
 	char tbuf[32];
@@ -1486,14 +1488,8 @@ static void print_report(struct json *j, double secs, bool cumulative)
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 
 	if (j) {
-		json_begin_object(j);
-		json_kv_string(j, "type", cumulative ? "summary" : "interval");
-		json_kv_u64(j, "ts_ns", (__u64)ts.tv_sec * 1000000000ULL +
-			    ts.tv_nsec);
-		json_kv_u64(j, "elapsed_ns", (__u64)(secs * 1e9));
-		json_kv_string(j, "mode", mode_name());
-		json_kv_string(j, "counters",
-			       cumulative ? "cumulative" : "interval");
+		json_begin_record(j, cumulative ? "summary" : "interval", TOOL);
+		json_record_head(j, (__u64)(secs * 1e9), final, mode_name());
 		json_key(j, "vms");
 		json_begin_array(j);
 	} else {
@@ -1520,6 +1516,11 @@ static void print_report(struct json *j, double secs, bool cumulative)
 		n++;
 	}
 	shown = cli_sort_vms(order, n);
+	memset(&total, 0, sizeof(total));
+	for (i = 0; i < n; i++) {
+		make_view(&v, vm_recs[order[i].index], cumulative);
+		vcpu_add(&total, &v.all);
+	}
 	for (i = 0; i < shown; i++) {
 		struct vm_rec *r = vm_recs[order[i].index];
 
@@ -1533,6 +1534,11 @@ static void print_report(struct json *j, double secs, bool cumulative)
 	if (j) {
 		json_end_array(j);
 		json_kv_u64(j, "vms_not_shown", n - shown);
+		/* every VM, whatever -n shows */
+		json_key(j, "total");
+		json_begin_object(j);
+		json_fault_counters(j, &total);
+		json_end_object(j);
 		json_key(j, "drops");
 		json_begin_object(j);
 		for (i = 0; i < FPF_DROP_NR; i++)
@@ -1923,7 +1929,7 @@ static int run_selftest(void)
 	CHECK_EQ("new B/0 fixed", b0 ? fixed_of(b0) : 99, 0);
 	if (cli.verbose) {
 		cli.json = false;
-		print_report(NULL, 1.0, true);
+		print_report(NULL, 1.0, true, true);
 	}
 out:
 	trace_fastpf_bpf__destroy(obj);
@@ -2097,7 +2103,7 @@ int main(int argc, char **argv)
 		t1 = now_secs();
 		if (read_maps(obj))
 			tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
-		print_report(j, t1 - t0, false);
+		print_report(j, t1 - t0, false, last);
 		/* the final one equals the summary: no read in between */
 		write_prom();
 		snapshot_done();
@@ -2107,7 +2113,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	/* totals: everything since attach, destroyed VMs included */
-	print_report(j, now_secs() - t_start, true);
+	print_report(j, now_secs() - t_start, true, true);
 	cli_command_finish();
 
 cleanup:

@@ -46,7 +46,8 @@ done
 grep 'mmu_lock' /proc/lock_stat | grep -v '\[<' > $out/lock_stat
 kill -INT $tool; wait $tool || { echo "lockstat exited $?"; cat $out/tool.err; exit 1; }
 
-# lockstat: sum the "total" object of every interval, per mode.
+# lockstat: sum the "total" object of every interval, per mode; the drops
+# since start are in the summary.
 awk '
 function field(obj, key,   m) {
 	if (match(obj, "\"" key "\":[0-9]+")) {
@@ -66,6 +67,8 @@ function field(obj, key,   m) {
 		v = field(o, "wait_max_ns"); if (v > wm[mode]) wm[mode] = v
 		v = field(o, "hold_max_ns"); if (v > hm[mode]) hm[mode] = v
 	}
+}
+/"type":"summary"/ {
 	d = $0; sub(/.*"drops":/, "", d); sub(/}.*/, "", d); drops = d
 }
 END {
@@ -136,5 +139,5 @@ for mode in write read; do
 	within "$mode wait total (us)" $tw $lw $twm $lwm
 	within "$mode hold total (us)" $th $lh $thm $lhm
 done
-prom_dump lockstat $out/tool.prom $out/tool.json '"type":"interval"' || exit 1
+prom_dump lockstat $out/tool.prom $out/tool.json '"type":"(interval|summary)"' || exit 1
 exit $fail
