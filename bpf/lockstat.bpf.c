@@ -51,6 +51,8 @@ const volatile __u64 dep_map_off = 0;		/* offsetof(rwlock_t, dep_map) */
 const volatile __u64 vm_fops = 0;		/* &kvm_vm_fops, 0 = match by name */
 const volatile __u64 vcpu_fops = 0;		/* &kvm_vcpu_fops          */
 const volatile bool want_stacks = true;
+/* frames to walk: the unwinder stops there, and its cost is per frame */
+const volatile __u32 stack_frames = LS_MAX_STACK_DEPTH;
 
 /* shared with user space through the mmapped .bss */
 struct ls_vm vms[LS_MAX_VMS];
@@ -163,8 +165,12 @@ static __always_inline __u64 get_stack(void *ctx)
 	buf = bpf_map_lookup_elem(&stack_buf, &zero);
 	if (!buf)
 		return 0;
-	/* zero-fills the part of the buffer it does not use */
-	n = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips), 0);
+	/*
+	 * Zero-fills what it does not use of the size it is given; the
+	 * frames past stack_frames are never written and stay zero.
+	 */
+	n = bpf_get_stack(ctx, buf->ips, (stack_frames < LS_MAX_STACK_DEPTH ?
+			  stack_frames : LS_MAX_STACK_DEPTH) * sizeof(__u64), 0);
 	if (n <= 0) {
 		drop(LS_DROP_STACK);
 		return 0;

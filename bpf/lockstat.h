@@ -14,6 +14,12 @@
 #define LS_MAX_VMS		64	/* power of two: slot index is masked */
 #define LS_HIST_SLOTS		32	/* log2(ns) buckets: [0,1] ... [2^31,inf) */
 #define LS_MAX_STACK_DEPTH	32
+/*
+ * Frames walked without -v: enough for the BPF, tracepoint and lock
+ * frames, the caller and the two frames shown after it.  The unwinder's
+ * cost grows with the frames it walks (Documentation/lockstat.8, OVERHEAD).
+ */
+#define LS_SITE_FRAMES		12
 #define LS_COMM_LEN		16
 
 /* lock:contention_begin flags, include/trace/events/lock.h */

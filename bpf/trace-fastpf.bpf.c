@@ -44,6 +44,17 @@ struct {
 	__type(value, struct fpf_thread);
 } threads SEC(".maps");
 
+/*
+ * A page-fault exit's start, per vCPU thread, until the thread enters the
+ * guest again.  Task storage, not a hash: no insert or delete per fault.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} pf_start SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FPF_DROP_NR);
@@ -200,10 +211,7 @@ static __always_inline int on_fast_pf(void *kvm, __u32 vcpu_id, int ret)
 		have_outcome = t->have_outcome;
 		retries = have_outcome ? t->last_attempt : passes - 1;
 		outcome = t->last_outcome;
-		t->passes = 0;
-		t->have_outcome = 0;
-		if (!t->start_ns)
-			bpf_map_delete_elem(&threads, &tid);
+		bpf_map_delete_elem(&threads, &tid);
 	}
 
 	vs = vcpu_get(kvm, vcpu_id, &vm);
@@ -306,35 +314,38 @@ static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, __u32 lock)
 	return 0;
 }
 
-static __always_inline int on_pf_entry(void)
+/* a page-fault exit: stamp the vCPU thread */
+static __always_inline int on_pf_start(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct fpf_thread *t;
+	__u64 *start;
 
 	if (targ_tgid && (id >> 32) != targ_tgid)
 		return 0;
-	t = thread_get((__u32)id);
-	if (t)
-		t->start_ns = bpf_ktime_get_ns();
+	start = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!start) {
+		count_drop(FPF_DROP_THREAD);
+		return 0;
+	}
+	*start = bpf_ktime_get_ns();
 	return 0;
 }
 
-static __always_inline int on_pf_exit(void *kvm, __u32 vcpu_id)
+/* a VM entry: the thread's pending page-fault exit, if any, is over */
+static __always_inline int on_resume(void *kvm, __u32 vcpu_id)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fpf_thread *t;
 	struct fpf_vcpu *vs;
 	struct fpf_vm *vm;
-	__u64 start, delta;
+	__u64 *start, delta;
 
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (!t)
+	/* every entry comes here: no create, no hash for other threads */
+	start = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0,
+				     0);
+	if (!start || !*start)
 		return 0;
-	start = t->start_ns;
-	bpf_map_delete_elem(&threads, &tid);
-	if (!start)
-		return 0;
-	delta = bpf_ktime_get_ns() - start;
+	delta = bpf_ktime_get_ns() - *start;
+	*start = 0;
 	vs = vcpu_get(kvm, vcpu_id, &vm);
 	if (!vs)
 		return 0;
@@ -441,18 +452,25 @@ int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
 	return on_wrprot(kvm, nr_changed, lock & 0xff);
 }
 
-/* ---- whole-fault latency ---- */
+/*
+ * ---- page-fault exits: from the exit handler to the next VM entry ----
+ *
+ * Tracepoints, not fentry/fexit on kvm_mmu_page_fault(): tracepoint
+ * programs run with preemption off, so one vCPU thread preempted inside
+ * the program cannot make the kernel skip it for another thread on that
+ * CPU (a recursion miss, a hole in the histogram).
+ */
 
-SEC("fentry/kvm_mmu_page_fault")
-int BPF_PROG(fpf_pf_entry, void *vcpu)
+SEC("tp_btf/kvm_page_fault")
+int BPF_PROG(fpf_pf_start, void *vcpu)
 {
-	return on_pf_entry();
+	return on_pf_start();
 }
 
-SEC("fexit/kvm_mmu_page_fault")
-int BPF_PROG(fpf_pf_exit, void *vcpu)
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(fpf_pf_resume, void *vcpu)
 {
-	return on_pf_exit(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu));
+	return on_resume(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu));
 }
 
 /* ---- VM teardown: lets user space retire a VM's entries ---- */
@@ -504,15 +522,15 @@ int BPF_PROG(fpf_test_wrprot, u64 kvm, u64 nr_changed, u64 lock)
 }
 
 SEC("raw_tp")
-int BPF_PROG(fpf_test_pf_entry, u64 unused)
+int BPF_PROG(fpf_test_pf_start, u64 unused)
 {
-	return on_pf_entry();
+	return on_pf_start();
 }
 
 SEC("raw_tp")
-int BPF_PROG(fpf_test_pf_exit, u64 kvm, u64 vcpu_id)
+int BPF_PROG(fpf_test_pf_resume, u64 kvm, u64 vcpu_id)
 {
-	return on_pf_exit((void *)kvm, vcpu_id);
+	return on_resume((void *)kvm, vcpu_id);
 }
 
 SEC("raw_tp")

@@ -20,8 +20,9 @@
 enum fpf_drop {
 	FPF_DROP_VM,		/* vms map full */
 	FPF_DROP_VCPU,		/* vcpus map full */
-	FPF_DROP_THREAD,	/* threads map full: a fault's latency or
-				 * per-fault retries were not recorded */
+	FPF_DROP_THREAD,	/* threads map full (a fault's retries) or
+				 * no task storage (its latency): not
+				 * recorded */
 	FPF_DROP_ENUM,		/* enum value >= FPF_ENUM_SLOTS */
 	FPF_DROP_NR,
 };
@@ -70,13 +71,12 @@ struct fpf_vcpu {
 	__u64 retry_faults;	/* faults whose retries are known */
 	__u64 stale[FPF_ENUM_SLOTS];	/* kvm_mmu_fault_retry by reason */
 	__u64 stale_seq_lag;	/* sum of (kvm seq - fault->mmu_seq) */
-	__u64 faults;		/* completed kvm_mmu_page_fault() calls */
+	__u64 faults;		/* page-fault exits, until the next VM entry */
 	__u64 fault_ns;		/* their total duration */
 };
 
 /* threads map value, keyed by tid: state of the fault in progress */
 struct fpf_thread {
-	__u64 start_ns;		/* kvm_mmu_page_fault() entry, 0 if none */
 	__u32 passes;		/* passes seen in the current fast-path call */
 	__u32 last_attempt;	/* full mode: attempt of the last pass */
 	__u32 last_outcome;	/* full mode: outcome of the last pass */

@@ -173,8 +173,37 @@ def slots_of(hist):
     return {h["lo"]: h["count"] for h in (hist or [])}
 
 
+def schema(lines, tool, what):
+    """The keys both tools share (Documentation/tools-cli.md), on records
+    with real VMs in them."""
+    bad = []
+    head = ["ts_ns", "time", "interval_ns", "final", "source"]
+    for n, o in enumerate(lines, 1):
+        if list(o)[:3] != ["type", "tool", "schema"] or o["tool"] != tool \
+                or o["schema"] != 1:
+            bad.append(f"line {n}: starts {list(o)[:3]}")
+            continue
+        if o["type"] == "features":
+            bad += [f"line {n}: no {k}" for k in ("kernel", "source", "metrics", "probes")
+                    if k not in o]
+            continue
+        if list(o)[3:8] != head:
+            bad.append(f"line {n}: head {list(o)[3:8]}")
+        bad += [f"line {n}: no {k}" for k in ("vms", "vms_not_shown", "total", "drops",
+                                                  "missed") if k not in o]
+        for vm in o.get("vms", []):
+            miss = [k for k in ("vm_id", "name", "pid", "comm", "state") if k not in vm]
+            if miss or vm.get("state") not in ("live", "exited") or "kvm" in vm:
+                bad.append(f"line {n}: VM {vm.get('vm_id')}: missing {miss} or "
+                           f"state {vm.get('state')} or an address without -v")
+    vms = sum(len(o.get("vms", [])) for o in lines)
+    result(not bad and vms > 0, f"{what}: the shared JSON schema ({vms} VM objects)",
+           "; ".join(bad[:5]) or "no VM in the JSON")
+
+
 def expect_trace_fastpf(json_text, got, what):
     lines = [json.loads(x) for x in json_text.splitlines() if x.strip()]
+    schema(lines, "trace-fastpf", what)
     s = [x for x in lines if x["type"] == "summary"][-1]
     feats = [x for x in lines if x["type"] == "features"]
     e = Expect()
@@ -241,6 +270,7 @@ def expect_trace_fastpf(json_text, got, what):
 
 def expect_lockstat(json_text, got, what):
     lines = [json.loads(x) for x in json_text.splitlines() if x.strip()]
+    schema(lines, "lockstat", what)
     summary = [x for x in lines if x["type"] == "summary"]
     lines = [x for x in lines if x["type"] == "interval"]
     ids = {dict(k[1]).get("vm_id") for k in got if k[0] == "kvm_mmu_lock_vm_exited"}

@@ -19,6 +19,7 @@ enum {
 	CLI_OPT_FEATURES = 0x1000,
 	CLI_OPT_SELFTEST,
 	CLI_OPT_PROM,
+	CLI_OPT_PROG_STATS,
 };
 
 static struct argp_option cli_options[] = {
@@ -42,6 +43,9 @@ static struct argp_option cli_options[] = {
 	  "report, replaced atomically: for node_exporter's textfile collector",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "More detail, libbpf debug messages", 0 },
+	{ "prog-stats", CLI_OPT_PROG_STATS, NULL, 0,
+	  "Count what each BPF program of the tool costs (runs, ns per run) "
+	  "and report it at the end", 0 },
 	{ "features", CLI_OPT_FEATURES, NULL, 0,
 	  "Report what this kernel supports, then exit", 0 },
 	{ "selftest", CLI_OPT_SELFTEST, NULL, 0,
@@ -122,6 +126,9 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case CLI_OPT_SELFTEST:
 		cli.selftest = true;
+		break;
+	case CLI_OPT_PROG_STATS:
+		cli.prog_stats = true;
 		break;
 	case CLI_OPT_PROM: {
 		int err;

@@ -242,6 +242,39 @@ int tp_btf_nr_args(const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+bool tp_btf_arg_is_struct_ptr(const char *tp, int arg, const char *st)
+{
+	const struct btf_param *params;
+	const struct btf_type *t;
+	const struct btf *btf;
+	char name[256];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = kernel_btf_find(name, BTF_KIND_TYPEDEF, &btf, NULL);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, t->type);
+	/* the first parameter is the tracepoint's void *__data */
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < arg + 2)
+		return false;
+	params = btf_params(t);
+	t = btf__type_by_id(btf, params[arg + 1].type);
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, t->type);
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_struct(t) &&
+	       !strcmp(btf__name_by_offset(btf, t->name_off), st);
+}
+
 bool btf_struct_has_member(const char *st, const char *member)
 {
 	const struct btf_member *m;

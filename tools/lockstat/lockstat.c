@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "json.h"
+#include "progstats.h"
 #include "prom.h"
 #include "ksyms.h"
 #include "trace_helpers.h"
@@ -35,7 +36,7 @@
 
 #define TOOL "lockstat"
 
-#define DEF_NSTACKS	5
+#define DEF_NSTACKS	0	/* no stack walks unless asked for */
 #define MAX_NSTACKS	1000
 #define HOLDS_ENTRIES	4096
 #define SITES_ENTRIES	16384
@@ -90,8 +91,10 @@ static const char doc[] =
 enum { OPT_SOURCE = 256, OPT_STACKS };
 
 static const struct argp_option opts[] = {
-	{ "stacks", OPT_STACKS, "N", 0, "Call sites shown per VM and mode "
-	  "(default 5, at most 1000); 0 also turns stack collection off", 0 },
+	{ "stacks", OPT_STACKS, "N", 0, "Walk the kernel stack of every watched "
+	  "acquisition (or contention) and show the top N call sites per VM "
+	  "and mode (at most 1000; default 0: no stack walks, the cheapest)",
+	  0 },
 	{ "source", OPT_SOURCE, "SRC", 0,
 	  "auto (default), raw, lockdep or contention", 0 },
 	{},
@@ -625,6 +628,9 @@ static int setup_bpf(void)
 	skel->rodata->vm_fops = feat.vm_fops;
 	skel->rodata->vcpu_fops = feat.vcpu_fops;
 	skel->rodata->want_stacks = env.nstacks > 0;
+	/* -v prints whole stacks; call sites need the first frames only */
+	skel->rodata->stack_frames = cli.verbose ? LS_MAX_STACK_DEPTH :
+				     LS_SITE_FRAMES;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -1594,6 +1600,8 @@ static void json_summary(const struct report *r, const struct vm_row *rows,
 	json_end_array(jw);
 	json_kv_u64(jw, "vms_not_shown", n - shown);
 	json_tail(jw, total, r->drops, wait, hold, true);
+	if (cli.prog_stats)
+		prog_stats_json(jw, skel->obj);
 	json_end_object(jw);
 }
 
@@ -1760,6 +1768,8 @@ static void report(struct report *r)
 		if (cli.verbose && r->misses)
 			printf("BPF recursion misses (not mmu_lock events): %llu\n",
 			       (unsigned long long)r->misses);
+		if (r->final && cli.prog_stats)
+			prog_stats_print(stdout, skel->obj);
 		fflush(stdout);
 	}
 	memcpy(drops_prev, r->drops, sizeof(drops_prev));
@@ -2266,6 +2276,8 @@ int main(int argc, char **argv)
 	err = setup_bpf();
 	if (err)
 		goto out;
+	if (cli.prog_stats)
+		prog_stats_start(TOOL);
 	/* BPF programs and trampolines now have kallsyms entries */
 	ksyms__free(ksyms);
 	ksyms = ksyms__load(NULL);
@@ -2287,6 +2299,9 @@ int main(int argc, char **argv)
 			printf(", for %ss", cli_fmt_seconds(cli.duration_ns,
 				secs, sizeof(secs)));
 		printf(". Hit Ctrl-C to end.\n");
+		if (!env.nstacks)
+			printf("No call sites: --stacks N walks a stack per "
+			       "event to find them.\n");
 		fflush(stdout);
 	}
 

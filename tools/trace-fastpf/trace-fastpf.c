@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "json.h"
+#include "progstats.h"
 #include "prom.h"
 #include "trace_helpers.h"
 #include "vmname.h"
@@ -136,8 +137,8 @@ static struct probe probes[P_NR] = {
 	[P_INV_BEGIN_FN] = { "fentry/kvm_mmu_invalidate_begin" },
 	[P_INV_END_FN]	 = { "fexit/kvm_mmu_invalidate_end" },
 	[P_WRPROT]	 = { "tp_btf/kvm_mmu_wrprot_batch" },
-	[P_PF_ENTRY]	 = { "fentry/kvm_mmu_page_fault" },
-	[P_PF_EXIT]	 = { "fexit/kvm_mmu_page_fault" },
+	[P_PF_ENTRY]	 = { "tp_btf/kvm_page_fault" },
+	[P_PF_EXIT]	 = { "tp_btf/kvm_entry" },
 	[P_DESTROY]	 = { "fentry/kvm_destroy_vm" },
 };
 
@@ -286,6 +287,17 @@ static void check_tp(int p, const char *tp, int nargs)
 		probes[p].want = true;
 }
 
+/* a tp_btf probe whose first argument is the struct kvm_vcpu pointer */
+static void check_tp_vcpu(int p, const char *tp)
+{
+	if (tp_btf_nr_args(tp) < 0)
+		set_why(p, "no %s tracepoint in kernel BTF", tp);
+	else if (!tp_btf_arg_is_struct_ptr(tp, 0, "kvm_vcpu"))
+		set_why(p, "%s does not pass the vCPU (before 5.10)", tp);
+	else
+		probes[p].want = true;
+}
+
 static void check_fentry(int p, const char *func)
 {
 	int r = fentry_can_attach(func);
@@ -356,11 +368,16 @@ static void detect(void)
 
 	check_tp(P_WRPROT, "kvm_mmu_wrprot_batch", 7);
 
-	check_fentry(P_PF_ENTRY, "kvm_mmu_page_fault");
-	if (probes[P_PF_ENTRY].want)
-		probes[P_PF_EXIT].want = true;
-	else
-		strcpy(probes[P_PF_EXIT].why, probes[P_PF_ENTRY].why);
+	/* both with the vCPU first (5.10+), or neither */
+	check_tp_vcpu(P_PF_ENTRY, "kvm_page_fault");
+	check_tp_vcpu(P_PF_EXIT, "kvm_entry");
+	if (!probes[P_PF_ENTRY].want || !probes[P_PF_EXIT].want) {
+		probes[P_PF_ENTRY].want = probes[P_PF_EXIT].want = false;
+		if (!probes[P_PF_ENTRY].why[0])
+			strcpy(probes[P_PF_ENTRY].why, probes[P_PF_EXIT].why);
+		if (!probes[P_PF_EXIT].why[0])
+			strcpy(probes[P_PF_EXIT].why, probes[P_PF_ENTRY].why);
+	}
 
 	check_fentry(P_DESTROY, "kvm_destroy_vm");
 
@@ -503,8 +520,9 @@ static void decide_metrics(void)
 		set_metric(M_WRPROT, false, "%s", probes[P_WRPROT].why);
 
 	if (attached(P_PF_ENTRY) && attached(P_PF_EXIT))
-		set_metric(M_LATENCY, true, "%s -> %s", probes[P_PF_ENTRY].desc,
-			   probes[P_PF_EXIT].desc);
+		set_metric(M_LATENCY, true, "%s -> the thread's next %s: a "
+			   "page-fault exit until the guest runs again",
+			   probes[P_PF_ENTRY].desc, probes[P_PF_EXIT].desc);
 	else
 		set_metric(M_LATENCY, false, "%s", probes[P_PF_ENTRY].why);
 
@@ -1039,7 +1057,7 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 	}
 	if (v->have_vm && live(M_LATENCY) &&
 	    hist_total(vm->hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS)) {
-		printf("  kvm_mmu_page_fault() latency:\n");
+		printf("  page-fault exit to next VM entry:\n");
 		print_log2_hist(stdout, vm->hist[FPF_HIST_LATENCY],
 				FPF_HIST_SLOTS, "nsecs", 0);
 	}
@@ -1258,7 +1276,7 @@ static const struct {
 	  M_RETRIES, pv_retries },
 	{ "kvm_fastpf_cmpxchg_lost_total", "Passes whose SPTE cmpxchg lost "
 	  "a race.", M_CMPXCHG, pv_cmpxchg },
-	{ "kvm_fastpf_page_faults_total", "kvm_mmu_page_fault() calls timed.",
+	{ "kvm_fastpf_page_faults_total", "Page-fault exits timed until the next VM entry.",
 	  M_LATENCY, pv_faults },
 };
 
@@ -1417,7 +1435,7 @@ static void write_prom(void)
 	}
 	if (live(M_LATENCY)) {
 		prom_family(p, "kvm_fastpf_page_fault_duration_seconds",
-			    "histogram", "kvm_mmu_page_fault() duration.");
+			    "histogram", "Page-fault exit to the next VM entry.");
 		for (i = 0; i < n; i++) {
 			pv_labels(l, &pv[i]);
 			prom_log2_hist(p, "kvm_fastpf_page_fault_duration_seconds",
@@ -1468,6 +1486,9 @@ static __u64 sort_value(const struct view *v)
 	default:		return 0;
 	}
 }
+
+/* --prog-stats: the loaded programs */
+static struct bpf_object *stats_obj;
 
 static void print_report(struct json *j, double secs, bool cumulative,
 			 bool final)
@@ -1556,6 +1577,8 @@ static void print_report(struct json *j, double secs, bool cumulative,
 				    probes[i].misses_cur - probes[i].misses_prev);
 		}
 		json_end_object(j);
+		if (cumulative && cli.prog_stats && stats_obj)
+			prog_stats_json(j, stats_obj);
 		json_end_object(j);
 		return;
 	}
@@ -1580,6 +1603,8 @@ static void print_report(struct json *j, double secs, bool cumulative,
 			       "(recursion protection)\n", probes[i].desc,
 			       (unsigned long long)d);
 	}
+	if (cumulative && cli.prog_stats && stats_obj)
+		prog_stats_print(stdout, stats_obj);
 	fflush(stdout);
 }
 
@@ -1620,8 +1645,8 @@ static struct bpf_program *prog_of(struct trace_fastpf_bpf *obj, int p)
 	case P_INV_BEGIN_FN:	return obj->progs.fpf_inval_begin_fn;
 	case P_INV_END_FN:	return obj->progs.fpf_inval_end_fn;
 	case P_WRPROT:		return obj->progs.fpf_wrprot_batch;
-	case P_PF_ENTRY:	return obj->progs.fpf_pf_entry;
-	case P_PF_EXIT:		return obj->progs.fpf_pf_exit;
+	case P_PF_ENTRY:	return obj->progs.fpf_pf_start;
+	case P_PF_EXIT:		return obj->progs.fpf_pf_resume;
 	case P_DESTROY:		return obj->progs.fpf_destroy_vm;
 	}
 	return NULL;
@@ -1802,9 +1827,9 @@ static int run_selftest(void)
 	test_run(P(wrprot), 3, A, 5, 0);
 	test_run(P(wrprot), 3, A, 7, 2);
 	test_run(P(wrprot), 3, A, 7, 3);	/* no such mode: a drop */
-	test_run(P(pf_entry), 1, A);
-	test_run(P(pf_exit), 2, A, 0);
-	test_run(P(pf_exit), 2, A, 0);	/* no entry: ignored */
+	test_run(P(pf_start), 1, A);
+	test_run(P(pf_resume), 2, A, 0);
+	test_run(P(pf_resume), 2, A, 0);	/* no fault pending: ignored */
 	test_run(P(fast_pf), 3, A, 0, 99);
 
 	if (read_maps(obj))
@@ -2036,6 +2061,9 @@ int main(int argc, char **argv)
 			 "failed to load BPF programs: %s (try -v)",
 			 strerror(-err));
 	}
+	stats_obj = obj->obj;
+	if (cli.prog_stats && !cli.features)
+		prog_stats_start(TOOL);
 
 	for (i = 0; i < P_NR; i++) {
 		if (!probes[i].want)

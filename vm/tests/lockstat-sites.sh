@@ -2,7 +2,8 @@
 # Who takes kvm->mmu_lock, and in which mode, for the dirty-log ioctls:
 # lockstat --json watches dirty_log_perf_test (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
 # every iteration) and the acquisitions whose call site or stack is one of
-# the dirty-log write-protect paths are summed per lock mode, and so are
+# the dirty-log write-protect paths are summed per lock mode (-v: whole
+# stacks, the paths lie deeper than the call site), and so are
 # those of enabling dirty logging on the slot.  The test runs twice: as is
 # (MANUAL_DIRTY_LOG_PROTECT2 with INITIALLY_SET: enabling write-protects
 # nothing), then with -g (no manual protect: enabling the log write-protects
@@ -17,7 +18,7 @@ set -u
 out=/tmp/lssites.$$
 mkdir -p $out
 
-./lockstat --json --stacks=12 3600 > $out/tool.json 2> $out/tool.err &
+./lockstat --json -v --stacks=12 3600 > $out/tool.json 2> $out/tool.err &
 tool=$!
 wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1

@@ -7,7 +7,11 @@
 # watches, then requires fixed + spurious fast-path faults in the tool's
 # summary to equal the test's pf_fast stat exactly: both are counts of the
 # same events.  With one vCPU it also requires zero lost cmpxchgs and zero
-# retries.  Prints the figures either way.
+# retries.  The latency probes must miss no page-fault exit: the summary's
+# faults, and its latency histogram's total, equal the kvm:kvm_page_fault
+# events of the vCPU threads that vm/init's tracefs histogram counted
+# (skipped when that histogram is off, fastpf.hist=0).  Prints the figures
+# either way.
 set -u
 . ./lib.sh
 vcpus=$1; shift
@@ -55,4 +59,26 @@ if [ "$vcpus" = 1 ] && { [ "$cmpxchg" != 0 ] || [ "$retries" != 0 ]; }; then
 	echo "single vCPU, yet cmpxchg_lost=$cmpxchg retries=$retries"; exit 1
 fi
 echo "  match: fixed + spurious == pf_fast"
+
+hist=/sys/kernel/tracing/events/kvm/kvm_page_fault/hist
+if [ -r $hist ] && grep -q hitcount $hist; then
+	faults=$(num faults)
+	tids=$(echo "$summary" | grep -o '"tid":[0-9]*' | cut -d: -f2 | sort -u | tr '\n' ' ')
+	exits=$(awk -v tids=" $tids" '
+		/hitcount:/ {
+			if (!match($0, /\[ *[0-9]+\]/)) next
+			pid = substr($0, RSTART + 1, RLENGTH - 2) + 0
+			if (index(tids, " " pid " ")) sum += $NF
+		}
+		END { print sum + 0 }' $hist)
+	hsum=$(echo "$summary" | sed -n 's/.*"latency_hist_ns":\(\[[^]]*\]\).*/\1/p' | head -n 1 |
+		grep -o '"count":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+	echo "  latency: faults=$faults histogram=$hsum; tracefs kvm_page_fault of vCPU threads ($tids): $exits"
+	if [ "$faults" != "$exits" ] || [ "$hsum" != "$exits" ]; then
+		echo "MISMATCH: the latency probes missed page-fault exits"; exit 1
+	fi
+	echo "  match: every page-fault exit has a latency sample"
+else
+	echo "  latency completeness not checked: no kvm_page_fault histogram"
+fi
 prom_dump trace-fastpf $out/tool.prom $out/tool.json '"type":"(summary|features)"' || exit 1
