@@ -992,6 +992,13 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 		if (r->nr_vcpus > 1)
 			print_vcpu_row("all", &v->all);
 	}
+	/* a VM seen only through its page-fault exits (shadow paging, ...) */
+	if (live(M_FAST) && live(M_LATENCY) && v->all.faults &&
+	    !v->all.fast_calls)
+		printf("  no fault entered the fast path: this VM's "
+		       "write-protect faults take the slow path (shadow "
+		       "paging or a nested guest, on a kernel without fast "
+		       "page faults for indirect shadow pages)\n");
 
 	if (live(M_SLOW_OUTCOME))
 		print_enum_counts("slow path by outcome", v->all.final_outcome,
