@@ -455,6 +455,17 @@ static double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time of @t in seconds (0 if its clock cannot be read) */
+static double thread_cpu_sec(pthread_t t)
+{
+	struct timespec ts;
+	clockid_t cid;
+
+	if (pthread_getcpuclockid(t, &cid) || clock_gettime(cid, &ts))
+		return 0;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void *vcpu_thread_fn(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
@@ -1323,6 +1334,7 @@ static void start_churn(void)
 
 static int run_mode(enum log_mode m)
 {
+	double cpu_wall, cpu_host, cpu_vcpus = 0;
 	uint64_t region_gva = TEST_GVA, gen = 0, extra, i;
 	double t_end, t_log;
 	int v, missing = 0;
@@ -1483,6 +1495,11 @@ static int run_mode(enum log_mode m)
 
 	t_end = now_sec() + opt_seconds;
 	t_log = now_sec() + HUGE_WARMUP;
+	/* who got the CPU while the log loop ran: vCPU threads or this one */
+	cpu_wall = now_sec();
+	cpu_host = thread_cpu_sec(pthread_self());
+	for (v = 0; v < nr_vcpus; v++)
+		cpu_vcpus -= thread_cpu_sec(vcpu_threads[v]);
 	for (i = 1; ; i++) {
 		bool done;
 
@@ -1511,6 +1528,10 @@ static int run_mode(enum log_mode m)
 				start_churn();
 		}
 	}
+	cpu_wall = now_sec() - cpu_wall;
+	cpu_host = thread_cpu_sec(pthread_self()) - cpu_host;
+	for (v = 0; v < nr_vcpus; v++)
+		cpu_vcpus += thread_cpu_sec(vcpu_threads[v]);
 	if (!missing)
 		missing = quiesce_and_check(&gen, true);
 
@@ -1548,6 +1569,8 @@ static int run_mode(enum log_mode m)
 			       cnt_qwords_checked, cnt_bad_content, cnt_relogs);
 	}
 	print_stats();
+	ksft_print_msg("cpu: loop_s=%.3f host_thread_s=%.3f vcpu_threads_s=%.3f\n",
+		       cpu_wall, cpu_host, cpu_vcpus);
 
 	free(snapshot);
 	free(union_bmap);
