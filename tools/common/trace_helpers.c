@@ -220,50 +220,47 @@ bool tp_btf_exists(const char *tp)
 	return tp_btf_nr_args(tp) >= 0;
 }
 
-int tp_btf_nr_args(const char *tp)
+/* btf_trace_<tp>'s func proto (void *__data, TP_PROTO args), or NULL */
+static const struct btf_type *tp_btf_proto(const char *tp,
+					   const struct btf **btf)
 {
 	const struct btf_type *t;
-	const struct btf *btf;
 	char name[256];
 	int id;
 
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = kernel_btf_find(name, BTF_KIND_TYPEDEF, &btf, NULL);
+	id = kernel_btf_find(name, BTF_KIND_TYPEDEF, btf, NULL);
 	if (id < 0)
-		return -ENOENT;
-	/* typedef -> pointer -> func proto (void *__data, TP_PROTO args) */
-	t = btf__type_by_id(btf, id);
-	t = btf__type_by_id(btf, t->type);
+		return NULL;
+	/* typedef -> pointer -> func proto */
+	t = btf__type_by_id(*btf, id);
+	t = btf__type_by_id(*btf, t->type);
 	if (!t || !btf_is_ptr(t))
-		return -ENOENT;
-	t = btf__type_by_id(btf, t->type);
+		return NULL;
+	t = btf__type_by_id(*btf, t->type);
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
-		return -ENOENT;
-	return btf_vlen(t) - 1;
+		return NULL;
+	return t;
+}
+
+int tp_btf_nr_args(const char *tp)
+{
+	const struct btf *btf;
+	const struct btf_type *t = tp_btf_proto(tp, &btf);
+
+	return t ? btf_vlen(t) - 1 : -ENOENT;
 }
 
 bool tp_btf_arg_is_struct_ptr(const char *tp, int arg, const char *st)
 {
-	const struct btf_param *params;
 	const struct btf_type *t;
 	const struct btf *btf;
-	char name[256];
-	int id;
 
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = kernel_btf_find(name, BTF_KIND_TYPEDEF, &btf, NULL);
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_ptr(t))
-		return false;
-	t = btf__type_by_id(btf, t->type);
+	t = tp_btf_proto(tp, &btf);
 	/* the first parameter is the tracepoint's void *__data */
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < arg + 2)
+	if (!t || btf_vlen(t) < arg + 2)
 		return false;
-	params = btf_params(t);
-	t = btf__type_by_id(btf, params[arg + 1].type);
+	t = btf__type_by_id(btf, btf_params(t)[arg + 1].type);
 	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
 		t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_ptr(t))
