@@ -449,6 +449,10 @@ static void json_features(struct json *j)
 		    ok && source_has_hold(feat.source) ?
 		    source_desc(feat.source) : "not measured by this source");
 	metric_json(j, "vm_discovery", true, discovery_desc());
+	metric_json(j, "call_sites", env.nstacks > 0, env.nstacks > 0 ?
+		    (cli.verbose ? "kernel stack of each watched event, 32 frames" :
+		     "kernel stack of each watched event, 12 frames") :
+		    "off: --stacks N walks a kernel stack per watched event");
 	json_end_object(j);
 	json_key(j, "probes");
 	json_begin_array(j);
@@ -508,6 +512,10 @@ static void print_features(void)
 		printf("                (lockdep not possible: %s)\n",
 		       feat.lockdep_why);
 	printf("VM discovery    %s\n", discovery_desc());
+	printf("call sites      %s\n", env.nstacks > 0 ?
+	       (cli.verbose ? "on: 32-frame stack walk per watched event" :
+		"on: 12-frame stack walk per watched event") :
+	       "off (--stacks N: a stack walk per watched event)");
 }
 
 /* ------------------------------------------------------------------ */
