@@ -33,6 +33,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tools", "common"))
+sys.dont_write_bytecode = True
+import json_schema  # noqa: E402
+
 passed = failed = 0
 
 
@@ -174,28 +179,9 @@ def slots_of(hist):
 
 
 def schema(lines, tool, what):
-    """The keys both tools share (Documentation/tools-cli.md), on records
-    with real VMs in them."""
-    bad = []
-    head = ["ts_ns", "time", "interval_ns", "final", "source"]
-    for n, o in enumerate(lines, 1):
-        if list(o)[:3] != ["type", "tool", "schema"] or o["tool"] != tool \
-                or o["schema"] != 1:
-            bad.append(f"line {n}: starts {list(o)[:3]}")
-            continue
-        if o["type"] == "features":
-            bad += [f"line {n}: no {k}" for k in ("kernel", "source", "metrics", "probes")
-                    if k not in o]
-            continue
-        if list(o)[3:8] != head:
-            bad.append(f"line {n}: head {list(o)[3:8]}")
-        bad += [f"line {n}: no {k}" for k in ("vms", "vms_not_shown", "total", "drops",
-                                                  "missed") if k not in o]
-        for vm in o.get("vms", []):
-            miss = [k for k in ("vm_id", "name", "pid", "comm", "state") if k not in vm]
-            if miss or vm.get("state") not in ("live", "exited") or "kvm" in vm:
-                bad.append(f"line {n}: VM {vm.get('vm_id')}: missing {miss} or "
-                           f"state {vm.get('state')} or an address without -v")
+    """The shared schema (tools/common/json_schema.py) on records with real
+    VMs in them; the dump is a subset of a run."""
+    bad = json_schema.problems(lines, tool, False)
     vms = sum(len(o.get("vms", [])) for o in lines)
     result(not bad and vms > 0, f"{what}: the shared JSON schema ({vms} VM objects)",
            "; ".join(bad[:5]) or "no VM in the JSON")

@@ -74,55 +74,15 @@ for l in open(sys.argv[1]):
 }
 
 # json_schema FILE: FILE holds one -j run of $tool (or --features -j) in the
-# schema both tools share (Documentation/tools-cli.md, "JSON output").
-# Skipped without python3.
+# schema both tools share (tools/common/json_schema.py, also used by
+# scripts/prom-check.py).  Skipped without python3.
 json_schema() {
 	command -v python3 > /dev/null 2>&1 || { skipped "  ... schema (no python3)"; return; }
-	if python3 - "$1" "$(basename "$tool")" > "$tmp/jerr" 2>&1 <<'PY'
-import json, sys
-lines = [json.loads(x) for x in open(sys.argv[1]) if x.strip()]
-tool = sys.argv[2]
-def need(c, msg):
-    if not c:
-        raise SystemExit(msg)
-need(lines, "no output")
-need(lines[0]["type"] == "features", "the first record is not 'features'")
-for n, o in enumerate(lines, 1):
-    need(list(o)[:3] == ["type", "tool", "schema"], f"line {n}: starts {list(o)[:3]}")
-    need(o["tool"] == tool and o["schema"] == 1, f"line {n}: tool/schema {o['tool']} {o['schema']}")
-    t = o["type"]
-    need(t in ("features", "interval", "summary"), f"line {n}: type {t}")
-    if t == "features":
-        for k in ("kernel", "source", "source_detail", "metrics", "probes"):
-            need(k in o, f"line {n}: features without {k}")
-        for m, v in o["metrics"].items():
-            need(isinstance(v["live"], bool) and ("source" in v or "reason" in v), f"metric {m}: {v}")
-        for p in o["probes"]:
-            need(isinstance(p["name"], str) and isinstance(p["available"], bool), f"probe {p}")
-            need(p["available"] or "reason" in p, f"probe {p['name']}: unavailable, no reason")
-        continue
-    head = ["ts_ns", "time", "interval_ns", "final", "source"]
-    need(list(o)[3:8] == head, f"line {n}: head {list(o)[3:8]}")
-    need(isinstance(o["final"], bool), f"line {n}: final")
-    for k in ("vms", "vms_not_shown", "total", "drops", "missed"):
-        need(k in o, f"line {n}: {t} without {k}")
-    for vm in o["vms"]:
-        for k in ("vm_id", "name", "pid", "comm", "state"):
-            need(k in vm, f"line {n}: a VM without {k}")
-        need(vm["state"] in ("live", "exited"), f"line {n}: state {vm['state']}")
-        need("kvm" not in vm, f"line {n}: a kernel address without -v")
-rec = [o for o in lines if o["type"] != "features"]
-if rec:
-    need(rec[-1]["type"] == "summary" and rec[-1]["final"], "the last record is not a final summary")
-    iv = [o for o in rec if o["type"] == "interval"]
-    need(iv and iv[-1]["final"] and not any(o["final"] for o in iv[:-1]),
-         "final is not true on the last interval only")
-    need(len(rec) == len(iv) + 1, "not one summary after the intervals")
-PY
-	then
+	if python3 "$here/../common/json_schema.py" "$1" "$(basename "$tool")" \
+		> "$tmp/jerr" 2>&1; then
 		ok "  ... the shared JSON schema"
 	else
-		bad "  ... JSON schema: $(tail -1 "$tmp/jerr")"
+		bad "  ... JSON schema: $(head -1 "$tmp/jerr")"
 	fi
 }
 
