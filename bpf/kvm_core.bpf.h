@@ -41,6 +41,36 @@ struct kvm_vcpu___core {
 	int vcpu_idx;
 } __attribute__((preserve_access_index));
 
+/*
+ * x86: the MMU a vCPU faults in, vcpu->arch.mmu->root_role (6.0 and later).
+ * direct is set for TDP (EPT/NPT), clear for shadow paging and for the
+ * shadow NPT/EPT of a nested guest.  The pragma gives the anonymous struct
+ * the attribute too.
+ */
+#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+union kvm_mmu_page_role___core {
+	__u32 word;
+	struct {
+		unsigned int level:4;
+		unsigned int has_4_byte_gpte:1;
+		unsigned int quadrant:2;
+		unsigned int direct:1;
+	};
+};
+
+struct kvm_mmu___core {
+	union kvm_mmu_page_role___core root_role;
+};
+
+struct kvm_vcpu_arch___core {
+	struct kvm_mmu___core *mmu;
+};
+
+struct kvm_vcpu___x86 {
+	struct kvm_vcpu_arch___core arch;
+};
+#pragma clang attribute pop
+
 /* arch/x86/kvm/mmu/mmu_internal.h (5.16 and later) */
 struct kvm_page_fault___core {
 	__u64 addr;		/* gpa_t */
@@ -57,6 +87,20 @@ static __always_inline struct kvm___core *kvm_core_vcpu_kvm(const void *vcpu)
 static __always_inline int kvm_core_vcpu_id(const void *vcpu)
 {
 	return BPF_CORE_READ((const struct kvm_vcpu___core *)vcpu, vcpu_id);
+}
+
+/* 1 if @vcpu faults in a TDP (direct) MMU, 0 if in shadow page tables,
+ * -1 if the kernel has no kvm_mmu.root_role */
+static __always_inline int kvm_core_vcpu_mmu_direct(const void *vcpu)
+{
+	const struct kvm_mmu___core *mmu;
+
+	if (!bpf_core_field_exists(struct kvm_mmu___core, root_role))
+		return -1;
+	mmu = BPF_CORE_READ((const struct kvm_vcpu___x86 *)vcpu, arch.mmu);
+	if (!mmu)
+		return -1;
+	return BPF_CORE_READ_BITFIELD_PROBED(&mmu->root_role, direct);
 }
 
 /* true if kvm_core_mmu_seq() can read the invalidation sequence count */

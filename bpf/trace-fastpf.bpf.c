@@ -22,6 +22,8 @@
 const volatile __u32 targ_tgid = 0;
 /* no invalidation hooks: sample kvm->mmu_invalidate_seq at vCPU events */
 const volatile bool seq_at_faults = false;
+/* kvm_page_fault's error code is an EPT exit qualification (Intel, ept=1) */
+const volatile bool pf_code_is_ept = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -45,14 +47,41 @@ struct {
 } threads SEC(".maps");
 
 /*
- * A page-fault exit's start, per vCPU thread, until the thread enters the
+ * The VM of a VMM process, for mmu notifier events, whose tracepoints do
+ * not name the VM: they run in the context of the task that changed the
+ * mapping.  The last VM seen of a process wins.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FPF_DEF_MAX_VMS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vm_of_tgid SEC(".maps");
+
+/* mmu notifier events of tasks that are not a known VMM (kswapd, ...) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FPF_NOTIFY_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} notify_other SEC(".maps");
+
+/* a page-fault exit in progress: its start and FPF_PF_* flags */
+struct pf_state {
+	__u64 start;
+	__u32 flags;
+	__u32 pad;
+};
+
+/*
+ * A page-fault exit's state, per vCPU thread, until the thread enters the
  * guest again.  Task storage, not a hash: no insert or delete per fault.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64);
+	__type(value, struct pf_state);
 } pf_start SEC(".maps");
 
 struct {
@@ -112,6 +141,12 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
  * ...), where the VM's pid is kvm->userspace_pid.  In those contexts a VM
  * is only created if it passes the -p filter.
  */
+static __always_inline void set_vm_of_tgid(__u32 pid, __u64 key)
+{
+	if (pid && bpf_map_update_elem(&vm_of_tgid, &pid, &key, BPF_ANY))
+		count_drop(FPF_DROP_PID);
+}
+
 static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 {
 	__u64 key = (__u64)kvm;
@@ -136,11 +171,15 @@ static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 				vm->seq_last = vm->seq_first;
 				vm->has_seq = 1;
 			}
+			set_vm_of_tgid(pid, key);
 		}
 	}
 	if (tgid && !vm->pid_from_vcpu) {
-		vm->pid = tgid;
 		vm->pid_from_vcpu = 1;
+		if (vm->pid != tgid) {
+			vm->pid = tgid;
+			set_vm_of_tgid(tgid, key);
+		}
 	}
 	return vm;
 }
@@ -314,44 +353,95 @@ static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, __u32 lock)
 	return 0;
 }
 
+/*
+ * FPF_PF_* flags of a kvm:kvm_page_fault event.  The error code holds
+ * PFERR_* bits (#PF intercepts, AMD's NPF), or on Intel with EPT an exit
+ * qualification: bit 1 a write, bits 3-5 the EPT entry's permissions
+ * (any set: the GPA was present).
+ */
+static __always_inline __u32 pf_flags(void *vcpu, __u64 code)
+{
+	bool wp = pf_code_is_ept ? (code & 0x2) && (code & 0x38) :
+				   (code & 0x3) == 0x3;
+
+	return (wp ? FPF_PF_WRITE_PROTECT : 0) |
+	       (kvm_core_vcpu_mmu_direct(vcpu) == 1 ? FPF_PF_TDP : 0);
+}
+
 /* a page-fault exit: stamp the vCPU thread */
-static __always_inline int on_pf_start(void)
+static __always_inline int on_pf_start(__u32 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u64 *start;
+	struct pf_state *st;
 
 	if (targ_tgid && (id >> 32) != targ_tgid)
 		return 0;
-	start = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0,
-				     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!start) {
+	st = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
 		count_drop(FPF_DROP_THREAD);
 		return 0;
 	}
-	*start = bpf_ktime_get_ns();
+	st->start = bpf_ktime_get_ns();
+	st->flags = flags;
 	return 0;
 }
 
 /* a VM entry: the thread's pending page-fault exit, if any, is over */
 static __always_inline int on_resume(void *kvm, __u32 vcpu_id)
 {
+	struct pf_state *st;
 	struct fpf_vcpu *vs;
 	struct fpf_vm *vm;
-	__u64 *start, delta;
+	__u64 delta;
+	__u32 flags;
 
 	/* every entry comes here: no create, no hash for other threads */
-	start = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0,
-				     0);
-	if (!start || !*start)
+	st = bpf_task_storage_get(&pf_start, bpf_get_current_task_btf(), 0, 0);
+	if (!st || !st->start)
 		return 0;
-	delta = bpf_ktime_get_ns() - *start;
-	*start = 0;
+	delta = bpf_ktime_get_ns() - st->start;
+	flags = st->flags;
+	st->start = 0;
 	vs = vcpu_get(kvm, vcpu_id, &vm);
 	if (!vs)
 		return 0;
 	add(&vs->faults, 1);
 	add(&vs->fault_ns, delta);
+	if (flags & FPF_PF_WRITE_PROTECT)
+		add(&vs->wp_faults, 1);
+	if (flags & FPF_PF_TDP)
+		add(&vs->tdp_faults, 1);
 	hist_add(vm, FPF_HIST_LATENCY, delta);
+	return 0;
+}
+
+/*
+ * An mmu notifier event: the VM of the current process if the tool knows
+ * it, else host-wide.  With -p, only that process's events count.
+ */
+static __always_inline int on_notify(__u32 kind)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct fpf_vm *vm = NULL;
+	__u64 *kvm, *cnt;
+
+	if (kind >= FPF_NOTIFY_NR) {
+		count_drop(FPF_DROP_ENUM);
+		return 0;
+	}
+	kvm = bpf_map_lookup_elem(&vm_of_tgid, &tgid);
+	if (kvm)
+		vm = bpf_map_lookup_elem(&vms, kvm);
+	if (vm) {
+		add(&vm->notify[kind], 1);
+		return 0;
+	}
+	if (targ_tgid)
+		return 0;
+	cnt = bpf_map_lookup_elem(&notify_other, &kind);
+	if (cnt)
+		*cnt += 1;
 	return 0;
 }
 
@@ -462,15 +552,35 @@ int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
  */
 
 SEC("tp_btf/kvm_page_fault")
-int BPF_PROG(fpf_pf_start, void *vcpu)
+int BPF_PROG(fpf_pf_start, void *vcpu, u64 fault_address, u64 error_code)
 {
-	return on_pf_start();
+	return on_pf_start(pf_flags(vcpu, error_code));
 }
 
 SEC("tp_btf/kvm_entry")
 int BPF_PROG(fpf_pf_resume, void *vcpu)
 {
 	return on_resume(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu));
+}
+
+/* ---- mmu notifier events: upstream tracepoints that do not name the VM ---- */
+
+SEC("tp_btf/kvm_unmap_hva_range")
+int BPF_PROG(fpf_notify_unmap, unsigned long start, unsigned long end)
+{
+	return on_notify(FPF_NOTIFY_UNMAP);
+}
+
+SEC("tp_btf/kvm_age_hva")
+int BPF_PROG(fpf_notify_age, unsigned long start, unsigned long end)
+{
+	return on_notify(FPF_NOTIFY_AGE);
+}
+
+SEC("tp_btf/kvm_test_age_hva")
+int BPF_PROG(fpf_notify_test_age, unsigned long hva)
+{
+	return on_notify(FPF_NOTIFY_TEST_AGE);
 }
 
 /* ---- VM teardown: lets user space retire a VM's entries ---- */
@@ -522,9 +632,15 @@ int BPF_PROG(fpf_test_wrprot, u64 kvm, u64 nr_changed, u64 lock)
 }
 
 SEC("raw_tp")
-int BPF_PROG(fpf_test_pf_start, u64 unused)
+int BPF_PROG(fpf_test_pf_start, u64 flags)
 {
-	return on_pf_start();
+	return on_pf_start(flags);
+}
+
+SEC("raw_tp")
+int BPF_PROG(fpf_test_notify, u64 kind)
+{
+	return on_notify(kind);
 }
 
 SEC("raw_tp")

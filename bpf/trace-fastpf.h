@@ -24,8 +24,22 @@ enum fpf_drop {
 				 * no task storage (its latency): not
 				 * recorded */
 	FPF_DROP_ENUM,		/* enum value >= FPF_ENUM_SLOTS */
+	FPF_DROP_PID,		/* vm_of_tgid map full: the VMM's mmu
+				 * notifier events count as host-wide */
 	FPF_DROP_NR,
 };
+
+/* mmu notifier events (kvm:kvm_unmap_hva_range, ...), by tracepoint */
+enum fpf_notify {
+	FPF_NOTIFY_UNMAP,	/* kvm_unmap_hva_range: invalidate_range_start */
+	FPF_NOTIFY_AGE,		/* kvm_age_hva: clear_young, clear_flush_young */
+	FPF_NOTIFY_TEST_AGE,	/* kvm_test_age_hva: test_young */
+	FPF_NOTIFY_NR,
+};
+
+/* kvm:kvm_page_fault's error code, kept until the next VM entry */
+#define FPF_PF_WRITE_PROTECT	1	/* present and write */
+#define FPF_PF_TDP		2	/* vcpu->arch.mmu is a TDP (direct) MMU */
 
 enum fpf_hist {
 	FPF_HIST_RETRIES,	/* retries per fast-path fault */
@@ -49,6 +63,8 @@ struct fpf_vm {
 	/* by how mmu_lock was held: [0] for write, [1] for read, [2] not held */
 	__u64 wrprot_batches[3];
 	__u64 wrprot_changed[3];
+	/* mmu notifier events run by a thread of the VMM process */
+	__u64 notify[FPF_NOTIFY_NR];
 	__u64 hist[FPF_HIST_NR][FPF_HIST_SLOTS];
 };
 
@@ -73,6 +89,8 @@ struct fpf_vcpu {
 	__u64 stale_seq_lag;	/* sum of (kvm seq - fault->mmu_seq) */
 	__u64 faults;		/* page-fault exits, until the next VM entry */
 	__u64 fault_ns;		/* their total duration */
+	__u64 wp_faults;	/* ... of them, present + write */
+	__u64 tdp_faults;	/* ... of them, taken in a TDP (direct) MMU */
 };
 
 /* threads map value, keyed by tid: state of the fault in progress */

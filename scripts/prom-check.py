@@ -215,8 +215,10 @@ def expect_trace_fastpf(json_text, got, what):
             for j, p in (("passes", "kvm_fastpf_fast_passes_total"),
                          ("retries", "kvm_fastpf_fast_retries_total"),
                          ("cmpxchg_lost", "kvm_fastpf_cmpxchg_lost_total"),
-                         ("faults", "kvm_fastpf_page_faults_total")):
-                if c[j] is not None:
+                         ("faults", "kvm_fastpf_page_faults_total"),
+                         ("wp_faults", "kvm_fastpf_write_protect_faults_total"),
+                         ("tdp_faults", "kvm_fastpf_tdp_faults_total")):
+                if c.get(j) is not None:
                     e.add(p, lv, c[j])
         for j, p, lab in (("pass_outcome", "kvm_fastpf_pass_outcomes_total", "outcome"),
                           ("stale_retries", "kvm_fastpf_stale_retries_total", "reason")):
@@ -235,12 +237,16 @@ def expect_trace_fastpf(json_text, got, what):
             for lock, j in (("none", "no_lock"), ("read", "read_lock"), ("write", "write_lock")):
                 e.add("kvm_fastpf_wrprot_batches_total", dict(base, lock=lock), w["batches_" + j])
                 e.add("kvm_fastpf_wrprot_sptes_total", dict(base, lock=lock), w["sptes_" + j])
+        for k, v in (vm.get("mmu_notifier") or {}).items():
+            e.add("kvm_fastpf_mmu_notifier_events_total", dict(base, event=k), v)
         if vm["retries_hist"] is not None:
             e.hist("kvm_fastpf_fault_retries", base, slots_of(vm["retries_hist"]),
                    vm["retries"] or 0, 1, 40)
         if vm["latency_hist_ns"] is not None:
             e.hist("kvm_fastpf_page_fault_duration_seconds", base,
                    slots_of(vm["latency_hist_ns"]), vm["fault_ns"] or 0, 1e9, 40)
+    for k, v in (s.get("mmu_notifier_other") or {}).items():
+        e.add("kvm_fastpf_host_mmu_notifier_events_total", {"event": k}, v)
     for k, v in s["drops"].items():
         e.add("kvm_fastpf_drops_total", {"reason": k}, v)
     for k, v in s["missed"].items():
@@ -249,7 +255,8 @@ def expect_trace_fastpf(json_text, got, what):
                     "kvm_fastpf_page", "kvm_fastpf_wrprot", "kvm_fastpf_inval",
                     "kvm_fastpf_drops", "kvm_fastpf_fault", "kvm_fastpf_vm",
                     "kvm_fastpf_pass", "kvm_fastpf_stale", "kvm_fastpf_probe",
-                    "kvm_fastpf_metric"),
+                    "kvm_fastpf_metric", "kvm_fastpf_write", "kvm_fastpf_tdp",
+                    "kvm_fastpf_mmu", "kvm_fastpf_host"),
               f"{what}: the summary")
     return len(s["vms"])
 

@@ -36,6 +36,7 @@
 
 #define TOOL "trace-fastpf"
 #define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
+#define EPT_PARAM "/sys/module/kvm_intel/parameters/ept"
 
 /* the common options (-p, -j, -v, -d, ...) are in cli (cli.h) */
 static struct env {
@@ -111,7 +112,8 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 enum probe_id {
 	P_FAST, P_PASS, P_SPTEP_TDP, P_SPTEP_LEGACY, P_RETRY,
 	P_INV_BEGIN_TP, P_INV_END_TP, P_INV_BEGIN_FN, P_INV_END_FN,
-	P_WRPROT, P_PF_ENTRY, P_PF_EXIT, P_DESTROY, P_NR,
+	P_WRPROT, P_PF_ENTRY, P_PF_EXIT, P_NOTIFY_UNMAP, P_NOTIFY_AGE,
+	P_NOTIFY_TEST_AGE, P_DESTROY, P_NR,
 };
 
 struct probe {
@@ -139,12 +141,16 @@ static struct probe probes[P_NR] = {
 	[P_WRPROT]	 = { "tp_btf/kvm_mmu_wrprot_batch" },
 	[P_PF_ENTRY]	 = { "tp_btf/kvm_page_fault" },
 	[P_PF_EXIT]	 = { "tp_btf/kvm_entry" },
+	[P_NOTIFY_UNMAP] = { "tp_btf/kvm_unmap_hva_range" },
+	[P_NOTIFY_AGE]	 = { "tp_btf/kvm_age_hva" },
+	[P_NOTIFY_TEST_AGE] = { "tp_btf/kvm_test_age_hva" },
 	[P_DESTROY]	 = { "fentry/kvm_destroy_vm" },
 };
 
 enum metric_id {
 	M_FAST, M_PASSES, M_RETRIES, M_CMPXCHG, M_SLOW_OUTCOME, M_STALE,
-	M_INVAL, M_INVAL_SRC, M_SEQ, M_WRPROT, M_LATENCY, M_TEARDOWN, M_NR,
+	M_INVAL, M_INVAL_SRC, M_SEQ, M_WRPROT, M_LATENCY, M_WP_FAULTS, M_MMU,
+	M_NOTIFY, M_TEARDOWN, M_NR,
 };
 
 struct metric {
@@ -165,6 +171,9 @@ static struct metric metrics[M_NR] = {
 	[M_SEQ]		 = { "seq_delta" },
 	[M_WRPROT]	 = { "wrprot_batches" },
 	[M_LATENCY]	 = { "fault_latency" },
+	[M_WP_FAULTS]	 = { "wp_faults" },
+	[M_MMU]		 = { "mmu" },
+	[M_NOTIFY]	 = { "mmu_notifier" },
 	[M_TEARDOWN]	 = { "vm_teardown" },
 };
 
@@ -183,6 +192,13 @@ static long long outcome_cmpxchg = -1;
 static char ret_pf_src[64];
 static bool full_mode;
 static int tdp_mmu = -1;
+/* kvm_page_fault's error code is an EPT exit qualification */
+static bool pf_code_is_ept;
+static const char *const notify_names[FPF_NOTIFY_NR] = {
+	[FPF_NOTIFY_UNMAP] = "unmap",
+	[FPF_NOTIFY_AGE] = "age",
+	[FPF_NOTIFY_TEST_AGE] = "test_age",
+};
 
 /* "KVM_FAST_PF_NOT_PRESENT" minus "KVM_FAST_PF_" -> "not_present" */
 static char *short_name(const char *name, const char *prefix)
@@ -379,6 +395,13 @@ static void detect(void)
 			strcpy(probes[P_PF_EXIT].why, probes[P_PF_ENTRY].why);
 	}
 
+	/* Intel with EPT traces the exit qualification, not PFERR_* bits */
+	pf_code_is_ept = sysfs_read_bool(EPT_PARAM) == 1;
+
+	check_tp(P_NOTIFY_UNMAP, "kvm_unmap_hva_range", 2);
+	check_tp(P_NOTIFY_AGE, "kvm_age_hva", 2);
+	check_tp(P_NOTIFY_TEST_AGE, "kvm_test_age_hva", 1);
+
 	check_fentry(P_DESTROY, "kvm_destroy_vm");
 
 	for (i = 0; i < P_NR; i++)
@@ -487,10 +510,12 @@ static void decide_metrics(void)
 		set_metric(M_INVAL, true, "%s + %s", probes[P_INV_BEGIN_FN].desc,
 			   probes[P_INV_END_FN].desc);
 	else
-		set_metric(M_INVAL, false, "%s; %s",
+		set_metric(M_INVAL, false, "%s; %s%s",
 			   probes[P_INV_BEGIN_TP].why,
 			   probes[P_INV_BEGIN_FN].why[0] ?
-			   probes[P_INV_BEGIN_FN].why : probes[P_INV_END_FN].why);
+			   probes[P_INV_BEGIN_FN].why : probes[P_INV_END_FN].why,
+			   attached(P_NOTIFY_UNMAP) ? "; the mmu notifier's "
+			   "unmaps are counted by mmu_notifier" : "");
 
 	if (live(M_INVAL) && attached(P_INV_BEGIN_TP))
 		set_metric(M_INVAL_SRC, true, "enum kvm_invalidate_source");
@@ -525,6 +550,34 @@ static void decide_metrics(void)
 			   probes[P_PF_ENTRY].desc, probes[P_PF_EXIT].desc);
 	else
 		set_metric(M_LATENCY, false, "%s", probes[P_PF_ENTRY].why);
+
+	if (live(M_LATENCY))
+		set_metric(M_WP_FAULTS, true, "page-fault exits whose error "
+			   "code says present and write (%s)", pf_code_is_ept ?
+			   "EPT exit qualification: kvm_intel.ept=Y" :
+			   "PFERR_PRESENT_MASK | PFERR_WRITE_MASK");
+	else
+		set_metric(M_WP_FAULTS, false, "needs %s and %s",
+			   probes[P_PF_ENTRY].desc, probes[P_PF_EXIT].desc);
+	if (live(M_LATENCY) && btf_struct_has_member("kvm_mmu", "root_role"))
+		set_metric(M_MMU, true, "vcpu->arch.mmu->root_role.direct "
+			   "(CO-RE) at each page-fault exit: TDP or shadow page "
+			   "tables%s", tdp_mmu == 1 ? "; kvm.tdp_mmu=Y" :
+			   tdp_mmu == 0 ? "; kvm.tdp_mmu=N" : "");
+	else if (live(M_LATENCY))
+		set_metric(M_MMU, false, "struct kvm_mmu has no root_role "
+			   "(before 6.0)");
+	else
+		set_metric(M_MMU, false, "needs %s and %s",
+			   probes[P_PF_ENTRY].desc, probes[P_PF_EXIT].desc);
+	if (attached(P_NOTIFY_UNMAP) || attached(P_NOTIFY_AGE) ||
+	    attached(P_NOTIFY_TEST_AGE))
+		set_metric(M_NOTIFY, true, "kvm:kvm_unmap_hva_range, "
+			   "kvm_age_hva, kvm_test_age_hva: per VM when a "
+			   "thread of its VMM process runs the notifier, else "
+			   "host-wide (kswapd, khugepaged, ...)");
+	else
+		set_metric(M_NOTIFY, false, "%s", probes[P_NOTIFY_UNMAP].why);
 
 	if (attached(P_DESTROY))
 		set_metric(M_TEARDOWN, true, "%s", probes[P_DESTROY].desc);
@@ -644,6 +697,8 @@ struct vm_rec {
 static struct vm_rec **vm_recs;
 static int nr_vm_recs, cap_vm_recs, next_vm_id;
 static __u64 drops_cur[FPF_DROP_NR], drops_prev[FPF_DROP_NR];
+/* mmu notifier events of tasks that are not a known VMM */
+static __u64 notify_other_cur[FPF_NOTIFY_NR], notify_other_prev[FPF_NOTIFY_NR];
 static int nr_cpus;
 
 static const char *drop_names[FPF_DROP_NR] = {
@@ -651,6 +706,7 @@ static const char *drop_names[FPF_DROP_NR] = {
 	[FPF_DROP_VCPU] = "vcpu_map_full",
 	[FPF_DROP_THREAD] = "thread_map_full",
 	[FPF_DROP_ENUM] = "enum_out_of_range",
+	[FPF_DROP_PID] = "pid_map_full",
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -722,18 +778,30 @@ static void read_misses(void)
 	}
 }
 
+/* the sum over CPUs of each of @n slots of a per-CPU array */
+static void read_percpu(int fd, __u64 *out, __u32 n, __u64 *percpu)
+{
+	__u32 i;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, percpu))
+			continue;
+		out[i] = 0;
+		for (c = 0; c < nr_cpus; c++)
+			out[i] += percpu[c];
+	}
+}
+
 static int read_maps(struct trace_fastpf_bpf *obj)
 {
 	int vms_fd = bpf_map__fd(obj->maps.vms);
 	int vcpus_fd = bpf_map__fd(obj->maps.vcpus);
-	int drops_fd = bpf_map__fd(obj->maps.drops);
 	struct fpf_vcpu_key vkey, *vprev = NULL;
 	__u64 key, *prev = NULL;
 	struct fpf_vcpu vval;
 	struct fpf_vm val;
 	__u64 *percpu;
-	__u32 i;
-	int c;
 
 	while (!bpf_map_get_next_key(vms_fd, prev, &key)) {
 		prev = &key;
@@ -755,13 +823,10 @@ static int read_maps(struct trace_fastpf_bpf *obj)
 	percpu = calloc(nr_cpus, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
-	for (i = 0; i < FPF_DROP_NR; i++) {
-		if (bpf_map_lookup_elem(drops_fd, &i, percpu))
-			continue;
-		drops_cur[i] = 0;
-		for (c = 0; c < nr_cpus; c++)
-			drops_cur[i] += percpu[c];
-	}
+	read_percpu(bpf_map__fd(obj->maps.drops), drops_cur, FPF_DROP_NR,
+		    percpu);
+	read_percpu(bpf_map__fd(obj->maps.notify_other), notify_other_cur,
+		    FPF_NOTIFY_NR, percpu);
 	free(percpu);
 	return 0;
 }
@@ -771,7 +836,11 @@ static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 {
 	int vms_fd = bpf_map__fd(obj->maps.vms);
 	int vcpus_fd = bpf_map__fd(obj->maps.vcpus);
+	int tgid_fd = bpf_map__fd(obj->maps.vm_of_tgid);
 	struct fpf_vcpu_key vkey;
+	__u64 kvm, key, *prev;
+	struct fpf_vm val;
+	__u32 pid;
 	int i, j;
 
 	for (i = 0; i < nr_vm_recs; i++) {
@@ -786,6 +855,21 @@ static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 			bpf_map_delete_elem(vcpus_fd, &vkey);
 		}
 		bpf_map_delete_elem(vms_fd, &r->kvm);
+		/* the process's later notifier events are host-wide ... */
+		pid = r->cur.pid;
+		if (!bpf_map_lookup_elem(tgid_fd, &pid, &kvm) && kvm == r->kvm) {
+			bpf_map_delete_elem(tgid_fd, &pid);
+			/* ... unless it has another VM, which BPF may have
+			 * mapped between the lookup and the delete */
+			prev = NULL;
+			while (!bpf_map_get_next_key(vms_fd, prev, &key)) {
+				prev = &key;
+				if (!bpf_map_lookup_elem(vms_fd, &key, &val) &&
+				    val.pid == pid && !val.dead)
+					bpf_map_update_elem(tgid_fd, &pid, &key,
+							    BPF_ANY);
+			}
+		}
 		r->retired = true;
 	}
 }
@@ -966,6 +1050,52 @@ static const char *rec_name(struct vm_rec *r)
 	return r->name;
 }
 
+/*
+ * The MMU a VM's page faults ran in, from its vCPUs' totals since start:
+ * "tdp", "shadow", "tdp+shadow" (TDP, and shadow NPT/EPT for a nested
+ * guest), "unknown" before its first fault; NULL if not live.
+ */
+static const char *vm_mmu(const struct vm_rec *r)
+{
+	__u64 faults = 0, tdp = 0;
+	int k;
+
+	if (!live(M_MMU))
+		return NULL;
+	for (k = 0; k < r->nr_vcpus; k++) {
+		faults += r->vcpus[k].cur.faults;
+		tdp += r->vcpus[k].cur.tdp_faults;
+	}
+	if (!faults)
+		return "unknown";
+	return tdp == faults ? "tdp" : tdp ? "tdp+shadow" : "shadow";
+}
+
+static const char *mmu_text(const char *mmu)
+{
+	if (!mmu)
+		return "n/a";
+	if (!strcmp(mmu, "tdp"))
+		return tdp_mmu == 1 ? "TDP (the TDP MMU)" :
+		       tdp_mmu == 0 ? "TDP (kvm.tdp_mmu=N: rmaps)" : "TDP";
+	if (!strcmp(mmu, "shadow"))
+		return "shadow paging";
+	if (!strcmp(mmu, "tdp+shadow"))
+		return "TDP, and shadow NPT/EPT for a nested guest";
+	return "not known yet (no page fault seen)";
+}
+
+static void print_notify_counts(const char *title, const __u64 *c)
+{
+	int i;
+
+	printf("%s:", title);
+	for (i = 0; i < FPF_NOTIFY_NR; i++)
+		printf("%s %s %llu", i ? "," : "", notify_names[i],
+		       (unsigned long long)c[i]);
+	printf("\n");
+}
+
 static void print_vm_human(struct vm_rec *r, const char *name,
 			   const struct view *v, double secs, bool cumulative)
 {
@@ -992,13 +1122,18 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 		if (r->nr_vcpus > 1)
 			print_vcpu_row("all", &v->all);
 	}
-	/* a VM seen only through its page-fault exits (shadow paging, ...) */
-	if (live(M_FAST) && live(M_LATENCY) && v->all.faults &&
+	if (live(M_WP_FAULTS))
+		printf("  MMU: %s; write-protect faults: %llu\n",
+		       mmu_text(vm_mmu(r)),
+		       (unsigned long long)v->all.wp_faults);
+	/* write-protect faults, none in the fast path: a kernel without
+	 * fast page faults for shadow paging or a nested guest */
+	if (live(M_FAST) && live(M_WP_FAULTS) && v->all.wp_faults &&
 	    !v->all.fast_calls)
-		printf("  no fault entered the fast path: this VM's "
-		       "write-protect faults take the slow path (shadow "
-		       "paging or a nested guest, on a kernel without fast "
-		       "page faults for indirect shadow pages)\n");
+		printf("  no fault entered the fast path: this kernel fixes "
+		       "this VM's write-protect\n  faults in the slow path%s\n",
+		       vm_mmu(r) && strcmp(vm_mmu(r), "tdp") ?
+		       " (its fast path is for TDP faults only)" : "");
 
 	if (live(M_SLOW_OUTCOME))
 		print_enum_counts("slow path by outcome", v->all.final_outcome,
@@ -1019,7 +1154,8 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 	}
 
 	if (!live(M_INVAL)) {
-		printf("  invalidations: n/a");
+		printf("  invalidations: n/a%s", live(M_NOTIFY) ?
+		       " (the notifier's are below)" : "");
 		if (live(M_SEQ) && v->have_vm && vm->has_seq)
 			printf(", seq +%llu (sampled at faults)",
 			       (unsigned long long)v->seq_delta);
@@ -1042,6 +1178,12 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 					  vm->inval_end_src, &source_names,
 					  NULL);
 	}
+
+	if (!live(M_NOTIFY))
+		printf("  mmu notifier: n/a\n");
+	else if (v->have_vm)
+		print_notify_counts("  mmu notifier (VMM's threads)",
+				    vm->notify);
 
 	if (!live(M_WRPROT))
 		printf("  write-protect batches: n/a\n");
@@ -1129,6 +1271,24 @@ static void json_fault_counters(struct json *j, const struct fpf_vcpu *v)
 	json_u64_or_null(j, "stale_seq_lag", live(M_STALE), v->stale_seq_lag);
 	json_u64_or_null(j, "faults", live(M_LATENCY), v->faults);
 	json_u64_or_null(j, "fault_ns", live(M_LATENCY), v->fault_ns);
+	json_u64_or_null(j, "wp_faults", live(M_WP_FAULTS), v->wp_faults);
+	json_u64_or_null(j, "tdp_faults", live(M_MMU), v->tdp_faults);
+}
+
+static void json_notify_counts(struct json *j, const char *key, bool ok,
+			       const __u64 *c)
+{
+	int i;
+
+	if (!ok) {
+		json_kv_null(j, key);
+		return;
+	}
+	json_key(j, key);
+	json_begin_object(j);
+	for (i = 0; i < FPF_NOTIFY_NR; i++)
+		json_kv_u64(j, notify_names[i], c[i]);
+	json_end_object(j);
 }
 
 static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
@@ -1150,6 +1310,10 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 			 (unsigned long long)r->kvm);
 		json_kv_string(j, "kvm", addr);
 	}
+	if (vm_mmu(r))
+		json_kv_string(j, "mmu", vm_mmu(r));
+	else
+		json_kv_null(j, "mmu");
 	json_fault_counters(j, &v->all);
 
 	json_u64_or_null(j, "seq_delta",
@@ -1182,6 +1346,9 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 	} else {
 		json_null(j);
 	}
+
+	json_notify_counts(j, "mmu_notifier", live(M_NOTIFY) && v->have_vm,
+			   vm->notify);
 
 	json_key(j, "retries_hist");
 	if (live(M_RETRIES) && v->have_vm)
@@ -1259,6 +1426,8 @@ static __u64 pv_calls(const struct fpf_vcpu *v) { return v->fast_calls; }
 static __u64 pv_passes(const struct fpf_vcpu *v) { return v->passes; }
 static __u64 pv_retries(const struct fpf_vcpu *v) { return v->retries; }
 static __u64 pv_faults(const struct fpf_vcpu *v) { return v->faults; }
+static __u64 pv_wp_faults(const struct fpf_vcpu *v) { return v->wp_faults; }
+static __u64 pv_tdp_faults(const struct fpf_vcpu *v) { return v->tdp_faults; }
 static __u64 pv_cmpxchg(const struct fpf_vcpu *v)
 {
 	return v->pass_outcome[outcome_cmpxchg];
@@ -1285,6 +1454,11 @@ static const struct {
 	  "a race.", M_CMPXCHG, pv_cmpxchg },
 	{ "kvm_fastpf_page_faults_total", "Page-fault exits timed until the next VM entry.",
 	  M_LATENCY, pv_faults },
+	{ "kvm_fastpf_write_protect_faults_total", "Page-fault exits on a "
+	  "present page for a write.", M_WP_FAULTS, pv_wp_faults },
+	{ "kvm_fastpf_tdp_faults_total", "Page-fault exits taken in a TDP "
+	  "(direct) MMU; the others were in shadow page tables.", M_MMU,
+	  pv_tdp_faults },
 };
 
 static void prom_enum(struct prom *p, struct prom_vm *pv, int n,
@@ -1430,6 +1604,29 @@ static void write_prom(void)
 			}
 		}
 	}
+	if (live(M_NOTIFY)) {
+		prom_family(p, "kvm_fastpf_mmu_notifier_events_total",
+			    "counter", "MMU notifier events run by a thread of "
+			    "the VM's VMM process, by tracepoint.");
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < FPF_NOTIFY_NR; k++) {
+				pv_labels(l, &pv[i]);
+				l[3] = (struct prom_label){ "event", notify_names[k] };
+				prom_u64(p, "kvm_fastpf_mmu_notifier_events_total",
+					 l, 4, pv[i].v.vm.notify[k]);
+			}
+		}
+	}
+	if (live(M_NOTIFY) && !cli.pid) {
+		prom_family(p, "kvm_fastpf_host_mmu_notifier_events_total",
+			    "counter", "MMU notifier events of tasks that are "
+			    "not a known VMM (kswapd, khugepaged, ...).");
+		for (k = 0; k < FPF_NOTIFY_NR; k++) {
+			l[0] = (struct prom_label){ "event", notify_names[k] };
+			prom_u64(p, "kvm_fastpf_host_mmu_notifier_events_total",
+				 l, 1, notify_other_cur[k]);
+		}
+	}
 	if (live(M_RETRIES)) {
 		prom_family(p, "kvm_fastpf_fault_retries", "histogram",
 			    "Retries per fast-path fault.");
@@ -1475,10 +1672,10 @@ out:
 
 /* -s keys: name and pid first (cli.h), then largest first */
 enum { SORT_NAME, SORT_PID, SORT_FAULTS, SORT_FAST, SORT_FIXED, SORT_SLOW,
-       SORT_RETRIES, SORT_INVAL };
+       SORT_RETRIES, SORT_INVAL, SORT_WP };
 static const char *const sort_keys[] = {
 	"name", "pid", "faults", "fast", "fixed", "slow", "retries", "inval",
-	NULL,
+	"wp", NULL,
 };
 
 static __u64 sort_value(const struct view *v)
@@ -1490,6 +1687,7 @@ static __u64 sort_value(const struct view *v)
 	case SORT_SLOW:		return slow_of(&v->all);
 	case SORT_RETRIES:	return v->all.retries;
 	case SORT_INVAL:	return v->vm.inval_end;
+	case SORT_WP:		return v->all.wp_faults;
 	default:		return 0;
 	}
 }
@@ -1503,6 +1701,7 @@ static void print_report(struct json *j, double secs, bool cumulative,
 	static struct cli_vm_order *order;
 	static char (*names)[VM_NAME_LEN];
 	static int cap_order;
+	__u64 notify_d[FPF_NOTIFY_NR];
 	struct fpf_vcpu total;
 	struct timespec ts;
 	struct view v;
@@ -1567,6 +1766,11 @@ static void print_report(struct json *j, double secs, bool cumulative,
 		json_begin_object(j);
 		json_fault_counters(j, &total);
 		json_end_object(j);
+		for (i = 0; i < FPF_NOTIFY_NR; i++)
+			notify_d[i] = cumulative ? notify_other_cur[i] :
+				notify_other_cur[i] - notify_other_prev[i];
+		json_notify_counts(j, "mmu_notifier_other",
+				   live(M_NOTIFY) && !cli.pid, notify_d);
 		json_key(j, "drops");
 		json_begin_object(j);
 		for (i = 0; i < FPF_DROP_NR; i++)
@@ -1594,8 +1798,15 @@ static void print_report(struct json *j, double secs, bool cumulative,
 		       n - shown > 1 ? "s" : "", cli.top);
 	if (!n)
 		printf("no KVM VM seen%s: no live probe fired (a VM is found through its\n"
-		       "  fast-path faults and the other live sources, see --features)\n",
+		       "  page faults and the other live sources, see --features)\n",
 		       cli.pid ? " for this pid" : "");
+	if (live(M_NOTIFY) && !cli.pid) {
+		for (i = 0; i < FPF_NOTIFY_NR; i++)
+			notify_d[i] = cumulative ? notify_other_cur[i] :
+				notify_other_cur[i] - notify_other_prev[i];
+		print_notify_counts("mmu notifier, other tasks (host-wide)",
+				    notify_d);
+	}
 	for (i = 0; i < FPF_DROP_NR; i++) {
 		d = cumulative ? drops_cur[i] : drops_cur[i] - drops_prev[i];
 		if (d)
@@ -1625,6 +1836,7 @@ static void snapshot_done(void)
 			vm_recs[i]->vcpus[k].prev = vm_recs[i]->vcpus[k].cur;
 	}
 	memcpy(drops_prev, drops_cur, sizeof(drops_prev));
+	memcpy(notify_other_prev, notify_other_cur, sizeof(notify_other_prev));
 	for (i = 0; i < P_NR; i++)
 		probes[i].misses_prev = probes[i].misses_cur;
 }
@@ -1654,6 +1866,9 @@ static struct bpf_program *prog_of(struct trace_fastpf_bpf *obj, int p)
 	case P_WRPROT:		return obj->progs.fpf_wrprot_batch;
 	case P_PF_ENTRY:	return obj->progs.fpf_pf_start;
 	case P_PF_EXIT:		return obj->progs.fpf_pf_resume;
+	case P_NOTIFY_UNMAP:	return obj->progs.fpf_notify_unmap;
+	case P_NOTIFY_AGE:	return obj->progs.fpf_notify_age;
+	case P_NOTIFY_TEST_AGE:	return obj->progs.fpf_notify_test_age;
 	case P_DESTROY:		return obj->progs.fpf_destroy_vm;
 	}
 	return NULL;
@@ -1767,6 +1982,18 @@ static struct trace_fastpf_bpf *selftest_open(__u32 targ)
 	return obj;
 }
 
+static const __u64 *read_notify_other(struct trace_fastpf_bpf *obj)
+{
+	__u64 *percpu = calloc(nr_cpus, sizeof(*percpu));
+
+	memset(notify_other_cur, 0, sizeof(notify_other_cur));
+	if (percpu)
+		read_percpu(bpf_map__fd(obj->maps.notify_other),
+			    notify_other_cur, FPF_NOTIFY_NR, percpu);
+	free(percpu);
+	return notify_other_cur;
+}
+
 static int run_selftest(void)
 {
 	enum { FIXED = 0, SPUR = 1, LOST = 2, NOT_PRESENT = 3 };
@@ -1834,10 +2061,17 @@ static int run_selftest(void)
 	test_run(P(wrprot), 3, A, 5, 0);
 	test_run(P(wrprot), 3, A, 7, 2);
 	test_run(P(wrprot), 3, A, 7, 3);	/* no such mode: a drop */
-	test_run(P(pf_start), 1, A);
+	test_run(P(pf_start), 1, FPF_PF_WRITE_PROTECT | FPF_PF_TDP);
 	test_run(P(pf_resume), 2, A, 0);
 	test_run(P(pf_resume), 2, A, 0);	/* no fault pending: ignored */
+	test_run(P(pf_start), 1, 0);
+	test_run(P(pf_resume), 2, A, 1);
 	test_run(P(fast_pf), 3, A, 0, 99);
+	/* this process's latest VM is B: its notifier events go there */
+	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
+	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
+	test_run(P(notify), 1, FPF_NOTIFY_TEST_AGE);
+	test_run(P(notify), 1, FPF_NOTIFY_NR);	/* out of range: a drop */
 
 	if (read_maps(obj))
 		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
@@ -1865,6 +2099,16 @@ static int run_selftest(void)
 	CHECK_EQ("A/0 stale reason 1", a0->stale[1], 2);
 	CHECK_EQ("A/0 stale seq lag", a0->stale_seq_lag, 6);
 	CHECK_EQ("A/0 faults (latency)", a0->faults, 1);
+	CHECK_EQ("A/0 write-protect faults", a0->wp_faults, 1);
+	CHECK_EQ("A/0 TDP faults", a0->tdp_faults, 1);
+	CHECK_EQ("A/1 faults, wp, TDP", a1->faults * 100 + a1->wp_faults * 10 +
+		 a1->tdp_faults, 100);
+	CHECK_EQ("B notifier unmap", rb->cur.notify[FPF_NOTIFY_UNMAP], 2);
+	CHECK_EQ("B notifier test_age", rb->cur.notify[FPF_NOTIFY_TEST_AGE], 1);
+	CHECK_EQ("A notifier (not the latest VM)", ra->cur.notify[0] +
+		 ra->cur.notify[1] + ra->cur.notify[2], 0);
+	CHECK_EQ("no host-wide notifier events", notify_other_cur[0] +
+		 notify_other_cur[1] + notify_other_cur[2], 0);
 	CHECK_EQ("A/1 slow", slow_of(a1), 1);
 	CHECK_EQ("A/1 slow by outcome not_present",
 		 a1->final_outcome[NOT_PRESENT], 1);
@@ -1876,7 +2120,7 @@ static int run_selftest(void)
 	CHECK_EQ("A retries hist [2,3]", ra->cur.hist[FPF_HIST_RETRIES][2], 1);
 	CHECK_EQ("B retries hist [1]", rb->cur.hist[FPF_HIST_RETRIES][1], 1);
 	CHECK_EQ("A latency hist total",
-		 hist_total(ra->cur.hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS), 1);
+		 hist_total(ra->cur.hist[FPF_HIST_LATENCY], FPF_HIST_SLOTS), 2);
 	CHECK_EQ("A inval begin", ra->cur.inval_begin, 4);
 	CHECK_EQ("A inval end", ra->cur.inval_end, 4);
 	CHECK_EQ("A inval end by source 0", ra->cur.inval_end_src[0], 3);
@@ -1885,7 +2129,7 @@ static int run_selftest(void)
 	CHECK_EQ("A wrprot write-lock sptes", ra->cur.wrprot_changed[0], 5);
 	CHECK_EQ("A wrprot no-lock batches", ra->cur.wrprot_batches[2], 1);
 	CHECK_EQ("A wrprot no-lock sptes", ra->cur.wrprot_changed[2], 7);
-	CHECK_EQ("drops: enum out of range", drops_cur[FPF_DROP_ENUM], 2);
+	CHECK_EQ("drops: enum out of range", drops_cur[FPF_DROP_ENUM], 3);
 	CHECK_EQ("drops: vm map full", drops_cur[FPF_DROP_VM], 0);
 	CHECK_EQ("no thread state left", bpf_map_get_next_key(
 		 bpf_map__fd(obj->maps.threads), NULL, &d) != 0, 1);
@@ -1951,6 +2195,12 @@ static int run_selftest(void)
 	old_b_id = rb->id;
 	retire_dead_vms(obj);
 	CHECK_EQ("B retired", rb->retired, 1);
+	/* the process's other VM, A, gets its notifier events now */
+	test_run(P(notify), 1, FPF_NOTIFY_AGE);
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	CHECK_EQ("after B's teardown: A notifier age",
+		 ra->cur.notify[FPF_NOTIFY_AGE], 1);
 	test_run(P(fast_pf), 3, B, 0, r_spur);
 	if (read_maps(obj))
 		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
@@ -1970,12 +2220,22 @@ out:
 	obj = selftest_open(getpid() + 1);
 	test_run(obj->progs.fpf_test_fast_pf, 3, A, 0, r_fixed);
 	test_run(obj->progs.fpf_test_inval, 3, A, 1, (__u64)-1);
+	test_run(obj->progs.fpf_test_notify, 1, FPF_NOTIFY_UNMAP);
 	{
 		__u64 k;
 
 		CHECK_EQ("-p filter: no VM entry", bpf_map_get_next_key(
 			 bpf_map__fd(obj->maps.vms), NULL, &k) != 0, 1);
 	}
+	CHECK_EQ("-p filter: no host-wide notifier event",
+		 read_notify_other(obj)[FPF_NOTIFY_UNMAP], 0);
+	trace_fastpf_bpf__destroy(obj);
+
+	/* no VM known: a notifier event is host-wide */
+	obj = selftest_open(0);
+	test_run(obj->progs.fpf_test_notify, 1, FPF_NOTIFY_UNMAP);
+	CHECK_EQ("no VM: host-wide notifier unmap",
+		 read_notify_other(obj)[FPF_NOTIFY_UNMAP], 1);
 	trace_fastpf_bpf__destroy(obj);
 #undef P
 	printf("%d passed, %d failed\n", st_pass, st_fail);
@@ -2047,7 +2307,9 @@ int main(int argc, char **argv)
 	obj->rodata->targ_tgid = cli.pid;
 	obj->rodata->seq_at_faults = !inval_hooks_wanted() &&
 				     probes[P_FAST].want;
+	obj->rodata->pf_code_is_ept = pf_code_is_ept;
 	bpf_map__set_max_entries(obj->maps.vms, env.max_vms);
+	bpf_map__set_max_entries(obj->maps.vm_of_tgid, env.max_vms);
 	bpf_map__set_max_entries(obj->maps.vcpus, env.max_vcpus);
 	bpf_map__set_max_entries(obj->maps.threads,
 				 env.max_vcpus * 4 > FPF_DEF_MAX_THREADS ?

@@ -10,21 +10,38 @@
 # retries.  The latency probes must miss no page-fault exit: the summary's
 # faults, and its latency histogram's total, equal the kvm:kvm_page_fault
 # events of the vCPU threads that vm/init's tracefs histogram counted
-# (skipped when that histogram is off, fastpf.hist=0).  Prints the figures
-# either way.
+# (skipped when that histogram is off, fastpf.hist=0).  So must its
+# write-protect faults: those exits whose error code has PFERR_PRESENT and
+# PFERR_WRITE.  The VM's MMU must be "tdp" with npt=1 and "shadow" with
+# npt=0, and its MMU notifier events must equal the tracefs counts of the
+# test's threads over the run.  Prints the figures either way.
 set -u
 . ./lib.sh
 vcpus=$1; shift
 out=/tmp/tfstats.$$
 mkdir -p $out
+T=/sys/kernel/tracing/events/kvm
+COMM=fastpf_stress_t	# the test's threads (comm is 15 characters)
+
+# "unmap age test_age": tracefs hits of the test's threads, or "" if the
+# histograms are off
+notify_hits() {
+	for ev in kvm_unmap_hva_range kvm_age_hva kvm_test_age_hva; do
+		[ -r $T/$ev/hist ] && grep -q hitcount $T/$ev/hist || return 0
+		awk -v comm="$COMM" '/hitcount:/ && index($0, "common_pid: " comm " [") {
+			s += $NF } END { printf "%d ", s }' $T/$ev/hist
+	done
+}
 
 ./trace-fastpf --json --prom $out/tool.prom > $out/tool.json 2> $out/tool.err &
 tool=$!
 # The features line comes once the BPF programs are attached.
 wait_attached $tool $out/tool.json '"type":"features"' || exit 1
 
+before=$(notify_hits)
 ./fastpf_stress_test -m clear-log -v "$vcpus" "$@" > $out/test.out 2>&1
 rc=$?
+after=$(notify_hits)
 kill -INT $tool; wait $tool
 trc=$?
 sed 's/^/  test: /' $out/test.out | grep -E 'result:|stats:|ok ' | head -5
@@ -63,14 +80,23 @@ echo "  match: fixed + spurious == pf_fast"
 hist=/sys/kernel/tracing/events/kvm/kvm_page_fault/hist
 if [ -r $hist ] && grep -q hitcount $hist; then
 	faults=$(num faults)
+	wp=$(num wp_faults)
 	tids=$(echo "$summary" | grep -o '"tid":[0-9]*' | cut -d: -f2 | sort -u | tr '\n' ' ')
-	exits=$(awk -v tids=" $tids" '
+	# "exits wp": a write-protect fault's error code has bits 0 and 1 set
+	set -- $(awk -v tids=" $tids" '
 		/hitcount:/ {
 			if (!match($0, /\[ *[0-9]+\]/)) next
 			pid = substr($0, RSTART + 1, RLENGTH - 2) + 0
-			if (index(tids, " " pid " ")) sum += $NF
+			if (!index(tids, " " pid " ")) next
+			sum += $NF
+			if (match($0, /error_code: *[0-9]+/)) {
+				code = substr($0, RSTART, RLENGTH)
+				sub(/.*: */, "", code)
+				if (code % 4 == 3) wp += $NF
+			}
 		}
-		END { print sum + 0 }' $hist)
+		END { print sum + 0, wp + 0 }' $hist)
+	exits=$1 wpexits=$2
 	hsum=$(echo "$summary" | sed -n 's/.*"latency_hist_ns":\(\[[^]]*\]\).*/\1/p' | head -n 1 |
 		grep -o '"count":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
 	echo "  latency: faults=$faults histogram=$hsum; tracefs kvm_page_fault of vCPU threads ($tids): $exits"
@@ -78,7 +104,38 @@ if [ -r $hist ] && grep -q hitcount $hist; then
 		echo "MISMATCH: the latency probes missed page-fault exits"; exit 1
 	fi
 	echo "  match: every page-fault exit has a latency sample"
+	echo "  write-protect faults: tool $wp; tracefs (error code present+write): $wpexits"
+	if [ "$wp" != "$wpexits" ] || [ "$wpexits" = 0 ]; then
+		echo "MISMATCH: write-protect faults (or none at all)"; exit 1
+	fi
+	echo "  match: write-protect faults"
 else
 	echo "  latency completeness not checked: no kvm_page_fault histogram"
+fi
+
+# The MMU the VM's faults ran in: all TDP with npt=1, none with npt=0.
+npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
+mmu=$(echo "$summary" | grep -o '"mmu":"[a-z+]*"' | head -n 1 | cut -d'"' -f4)
+faults=$(num faults); tdpf=$(num tdp_faults)
+echo "  mmu: $mmu (tdp_faults=$tdpf of faults=$faults), kvm_amd.npt=$npt"
+case "$npt:$mmu" in
+Y:tdp|1:tdp) [ "$tdpf" = "$faults" ] ;;
+N:shadow|0:shadow) [ "$tdpf" = 0 ] ;;
+*) false ;;
+esac || { echo "MISMATCH: the VM's MMU"; exit 1; }
+echo "  match: the VM's MMU"
+
+# MMU notifier events of the test's threads: the VM's, over the run.
+if [ -n "$before" ]; then
+	set -- $before; b1=$1 b2=$2 b3=$3
+	set -- $after
+	want="$(($1 - b1)) $(($2 - b2)) $(($3 - b3))"
+	got=$(echo "$summary" | grep -o '"mmu_notifier":{[^}]*}' | head -n 1 |
+		grep -o '[0-9][0-9]*' | tr '\n' ' ' | sed 's/ $//')
+	echo "  mmu notifier (unmap age test_age): tool $got; tracefs of the test's threads: $want"
+	[ "$got" = "$want" ] || { echo "MISMATCH: mmu notifier events"; exit 1; }
+	echo "  match: mmu notifier events"
+else
+	echo "  mmu notifier events not checked: no histograms"
 fi
 prom_dump trace-fastpf $out/tool.prom $out/tool.json '"type":"(summary|features)"' || exit 1
