@@ -40,6 +40,7 @@
 #include "bits.bpf.h"
 #include "maps.bpf.h"
 #include "kvm_core.bpf.h"
+#include "kvm_scan.bpf.h"
 #include "lockstat.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -48,8 +49,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 source = LS_SRC_RAW;
 const volatile __u32 targ_tgid = 0;		/* 0: every VM            */
 const volatile __u64 dep_map_off = 0;		/* offsetof(rwlock_t, dep_map) */
-const volatile __u64 vm_fops = 0;		/* &kvm_vm_fops, 0 = match by name */
-const volatile __u64 vcpu_fops = 0;		/* &kvm_vcpu_fops          */
 const volatile bool want_stacks = true;
 /* frames to walk: the unwinder stops there, and its cost is per frame */
 const volatile __u32 stack_frames = LS_MAX_STACK_DEPTH;
@@ -328,21 +327,9 @@ int BPF_PROG(ls_vm_destroy, void *kvm)
 	return 0;
 }
 
-static __always_inline bool name_is(const char *buf, const char *want, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (buf[i] != want[i])
-			return false;
-	return true;
-}
-
 /*
- * Walk every task's open files; a "kvm-vm" file's private_data is the
- * struct kvm, a "kvm-vcpu:N" file's is the struct kvm_vcpu.  Files are
- * recognised by f_op when user space found kvm_{vm,vcpu}_fops in kallsyms,
- * else by the anon-inode name.  Run once at start and once per interval.
+ * Walk every task's open files for KVM VMs and vCPUs (kvm_scan.bpf.h).
+ * Run once at start and once per interval.
  */
 SEC("iter/task_file")
 int ls_scan(struct bpf_iter__task_file *ctx)
@@ -350,31 +337,13 @@ int ls_scan(struct bpf_iter__task_file *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	const void *kvm = NULL, *priv;
-	__u64 fop;
-	char name[12] = {};
-	bool is_vm = false, is_vcpu = false;
+	const void *kvm;
 
 	if (!task || !file)
 		return 0;
 	if (targ_tgid && task->tgid != targ_tgid)
 		return 0;
-
-	fop = (__u64)BPF_CORE_READ(file, f_op);
-	if (vm_fops || vcpu_fops) {
-		is_vm = vm_fops && fop == vm_fops;
-		is_vcpu = vcpu_fops && fop == vcpu_fops;
-	} else {
-		bpf_probe_read_kernel_str(name, sizeof(name),
-					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
-		is_vm = name_is(name, "kvm-vm", 7);
-		is_vcpu = name_is(name, "kvm-vcpu:", 9);
-	}
-	if (!is_vm && !is_vcpu)
-		return 0;
-
-	priv = BPF_CORE_READ(file, private_data);
-	kvm = is_vm ? priv : (const void *)kvm_core_vcpu_kvm(priv);
+	kvm = kvm_scan_file(file);
 	if (!kvm)
 		return 0;
 

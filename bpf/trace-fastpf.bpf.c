@@ -18,12 +18,15 @@
 #include "bits.bpf.h"
 #include "maps.bpf.h"
 #include "kvm_core.bpf.h"
+#include "kvm_scan.bpf.h"
 
 const volatile __u32 targ_tgid = 0;
 /* no invalidation hooks: sample kvm->mmu_invalidate_seq at vCPU events */
 const volatile bool seq_at_faults = false;
 /* kvm_page_fault's error code is an EPT exit qualification (Intel, ept=1) */
 const volatile bool pf_code_is_ept = false;
+/* task_file iterator pass number, set by user space */
+__u32 scan_gen;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -137,7 +140,7 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
 
 /*
  * The VM entry for @kvm.  @tgid is the VMM's tgid when called from a vCPU
- * thread, or 0 from other contexts (mmu notifiers run in kswapd, khugepaged,
+ * thread or for the owner of a VM file (the scan), or 0 from other contexts (mmu notifiers run in kswapd, khugepaged,
  * ...), where the VM's pid is kvm->userspace_pid.  In those contexts a VM
  * is only created if it passes the -p filter.
  */
@@ -581,6 +584,34 @@ SEC("tp_btf/kvm_test_age_hva")
 int BPF_PROG(fpf_notify_test_age, unsigned long hva)
 {
 	return on_notify(FPF_NOTIFY_TEST_AGE);
+}
+
+/*
+ * ---- VM discovery: every open KVM VM or vCPU file (kvm_scan.bpf.h) ----
+ *
+ * Run by user space at start and before each report: a VM is found
+ * whether or not a probe fires for it, and its VMM process is the owner
+ * of the file.
+ */
+SEC("iter/task_file")
+int fpf_scan(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct fpf_vm *vm;
+	const void *kvm;
+
+	if (!task || !file)
+		return 0;
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	kvm = kvm_scan_file(file);
+	if (!kvm)
+		return 0;
+	vm = vm_get((void *)kvm, task->tgid);
+	if (vm)
+		vm->scan_gen = scan_gen;
+	return 0;
 }
 
 /* ---- VM teardown: lets user space retire a VM's entries ---- */

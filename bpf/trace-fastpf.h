@@ -51,9 +51,11 @@ enum fpf_hist {
 struct fpf_vm {
 	__u32 pid;		/* VMM: tgid of a vCPU thread, else
 				 * kvm->userspace_pid */
-	__u32 pid_from_vcpu;	/* pid came from a vCPU thread */
+	__u32 pid_from_vcpu;	/* pid came from a vCPU thread or the scan */
 	__u32 dead;		/* kvm_destroy_vm() seen */
 	__u32 has_seq;		/* seq_first/seq_last are meaningful */
+	__u32 scan_gen;		/* last iterator pass that found it, 0: none */
+	__u32 pad;
 	__u64 seq_first;	/* mmu_invalidate_seq when first seen */
 	__u64 seq_last;		/* ... after the latest invalidate end */
 	__u64 inval_begin;

@@ -31,6 +31,7 @@
 #include "progstats.h"
 #include "prom.h"
 #include "ksyms.h"
+#include "vmscan.h"
 #include "trace_helpers.h"
 #include "vmname.h"
 
@@ -248,10 +249,9 @@ static long btf_member_offset(const char *type, int kind, const char *member)
 	return -1;
 }
 
-static void probe_features(struct ksyms *ks)
+static void probe_features(void)
 {
 	static char raw_why[160];
-	const struct ksym *s;
 	const char *mod = NULL;
 	int i;
 
@@ -282,16 +282,8 @@ static void probe_features(struct ksyms *ks)
 
 	feat.dep_map_off = btf_member_offset("rwlock_t", BTF_KIND_TYPEDEF,
 					     "dep_map");
-	if (ks && !ksyms__addrs_hidden(ks)) {
-		s = ksyms__get_symbol(ks, "kvm_vm_fops");
-		feat.vm_fops = s ? s->addr : 0;
-		s = ksyms__get_symbol(ks, "kvm_vcpu_fops");
-		feat.vcpu_fops = s ? s->addr : 0;
-		if (!feat.vm_fops || !feat.vcpu_fops)
-			feat.vm_fops = feat.vcpu_fops = 0;
-	}
-	feat.iter_task_file = kernel_btf_find("bpf_iter__task_file",
-					      BTF_KIND_STRUCT, NULL, NULL) > 0;
+	vm_scan_fops(&feat.vm_fops, &feat.vcpu_fops);
+	feat.iter_task_file = vm_scan_supported();
 
 	feat.hold_ok = probes[PR_WRITE_LOCK].ok && probes[PR_READ_LOCK].ok &&
 		       probes[PR_WRITE_UNLOCK].ok && probes[PR_READ_UNLOCK].ok;
@@ -697,48 +689,18 @@ static int setup_bpf(void)
 		}
 	}
 
-	if (feat.iter_task_file) {
-		union bpf_iter_link_info linfo = {};
-		LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-
-		if (cli.pid) {
-			/* only this process's files (6.1+), else all tasks */
-			linfo.task.pid = cli.pid;
-			opts.link_info = &linfo;
-			opts.link_info_len = sizeof(linfo);
-			iter_link = bpf_program__attach_iter(skel->progs.ls_scan,
-							     &opts);
-		}
-		if (!iter_link)
-			iter_link = bpf_program__attach_iter(skel->progs.ls_scan,
-							     NULL);
-		if (!iter_link)
-			fprintf(stderr, "%s: warning: task_file iterator: %s; "
-				"VMs that exist already will not be found\n",
-				TOOL, strerror(errno));
-	}
+	if (feat.iter_task_file)
+		iter_link = vm_scan_attach(skel->progs.ls_scan, cli.pid, TOOL);
 	return 0;
 }
 
 /* run the iterator once: registers every VM it finds */
 static void scan_vms(void)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd;
-
 	if (!iter_link)
 		return;
 	skel->bss->scan_gen++;
-	fd = bpf_iter_create(bpf_link__fd(iter_link));
-	if (fd < 0) {
-		fprintf(stderr, "%s: warning: iterator: %s\n", TOOL,
-			strerror(errno));
-		return;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	close(fd);
+	vm_scan_run(iter_link, TOOL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2260,7 +2222,7 @@ int main(int argc, char **argv)
 	if (!ksyms)
 		fprintf(stderr, "%s: warning: /proc/kallsyms: %s; call sites "
 			"will be raw addresses\n", TOOL, strerror(errno));
-	probe_features(ksyms);
+	probe_features();
 
 	if (cli.features) {
 		print_features();

@@ -33,6 +33,7 @@
 #include "prom.h"
 #include "trace_helpers.h"
 #include "vmname.h"
+#include "vmscan.h"
 
 #define TOOL "trace-fastpf"
 #define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
@@ -150,7 +151,7 @@ static struct probe probes[P_NR] = {
 enum metric_id {
 	M_FAST, M_PASSES, M_RETRIES, M_CMPXCHG, M_SLOW_OUTCOME, M_STALE,
 	M_INVAL, M_INVAL_SRC, M_SEQ, M_WRPROT, M_LATENCY, M_WP_FAULTS, M_MMU,
-	M_NOTIFY, M_TEARDOWN, M_NR,
+	M_NOTIFY, M_DISCOVERY, M_TEARDOWN, M_NR,
 };
 
 struct metric {
@@ -174,6 +175,7 @@ static struct metric metrics[M_NR] = {
 	[M_WP_FAULTS]	 = { "wp_faults" },
 	[M_MMU]		 = { "mmu" },
 	[M_NOTIFY]	 = { "mmu_notifier" },
+	[M_DISCOVERY]	 = { "vm_discovery" },
 	[M_TEARDOWN]	 = { "vm_teardown" },
 };
 
@@ -194,6 +196,10 @@ static bool full_mode;
 static int tdp_mmu = -1;
 /* kvm_page_fault's error code is an EPT exit qualification */
 static bool pf_code_is_ept;
+/* VM discovery: the task_file iterator (vmscan.h) */
+static bool scan_supported;
+static __u64 scan_vm_fops, scan_vcpu_fops;
+static struct bpf_link *scan_link;
 static const char *const notify_names[FPF_NOTIFY_NR] = {
 	[FPF_NOTIFY_UNMAP] = "unmap",
 	[FPF_NOTIFY_AGE] = "age",
@@ -404,6 +410,10 @@ static void detect(void)
 
 	check_fentry(P_DESTROY, "kvm_destroy_vm");
 
+	scan_supported = vm_scan_supported();
+	if (scan_supported)
+		vm_scan_fops(&scan_vm_fops, &scan_vcpu_fops);
+
 	for (i = 0; i < P_NR; i++)
 		if (!probes[i].want && !probes[i].why[0])
 			set_why(i, "not needed");
@@ -579,8 +589,24 @@ static void decide_metrics(void)
 	else
 		set_metric(M_NOTIFY, false, "%s", probes[P_NOTIFY_UNMAP].why);
 
+	if (scan_link)
+		set_metric(M_DISCOVERY, true, "task_file iterator at start and "
+			   "before each report, files matched by %s; and the "
+			   "live probes", scan_vm_fops ?
+			   "f_op == kvm_vm_fops/kvm_vcpu_fops" :
+			   "anon-inode name kvm-vm/kvm-vcpu");
+	else
+		set_metric(M_DISCOVERY, false, "%s; a VM is found only "
+			   "through its events", scan_supported ?
+			   "the task_file iterator cannot be attached" :
+			   "no task_file iterator (before 5.8)");
+
 	if (attached(P_DESTROY))
 		set_metric(M_TEARDOWN, true, "%s", probes[P_DESTROY].desc);
+	else if (scan_link)
+		set_metric(M_TEARDOWN, true, "a VM that two passes of the "
+			   "task_file iterator no longer find is gone (%s)",
+			   probes[P_DESTROY].why);
 	else
 		set_metric(M_TEARDOWN, false,
 			   "%s; a reused struct kvm address merges VMs",
@@ -687,12 +713,19 @@ struct vm_rec {
 	int id;
 	bool have_vm;		/* a vms map entry exists */
 	bool retired;		/* VM destroyed, entries deleted */
+	bool gone;		/* no longer found by the VM scan */
 	struct fpf_vm cur, prev;
 	struct vcpu_rec *vcpus;
 	int nr_vcpus, cap_vcpus;
 	char name[VM_NAME_LEN];	/* taken once the pid is known: stable */
 	char comm[16];		/* taken with the name */
 };
+
+/* destroyed (kvm_destroy_vm) or no longer found by the VM scan */
+static bool rec_dead(const struct vm_rec *r)
+{
+	return r->cur.dead || r->gone;
+}
 
 static struct vm_rec **vm_recs;
 static int nr_vm_recs, cap_vm_recs, next_vm_id;
@@ -831,6 +864,36 @@ static int read_maps(struct trace_fastpf_bpf *obj)
 	return 0;
 }
 
+/* one pass of the VM scan: registers every VM with an open file */
+static void scan_vms(struct trace_fastpf_bpf *obj)
+{
+	if (!scan_link)
+		return;
+	obj->bss->scan_gen++;
+	vm_scan_run(scan_link, TOOL);
+}
+
+/*
+ * Without a teardown probe: a VM that the scan found once and has missed
+ * in the two passes since is gone (one pass may run before the VM's
+ * first file is installed, or while a file moves between processes).
+ */
+static void expire_unseen_vms(struct trace_fastpf_bpf *obj)
+{
+	__u32 gen = obj->bss->scan_gen;
+	int i;
+
+	if (!scan_link || attached(P_DESTROY))
+		return;
+	for (i = 0; i < nr_vm_recs; i++) {
+		struct vm_rec *r = vm_recs[i];
+
+		if (!r->retired && r->have_vm && r->cur.scan_gen &&
+		    gen - r->cur.scan_gen >= 2)
+			r->gone = true;
+	}
+}
+
 /* delete the map entries of destroyed VMs; their records stay for totals */
 static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 {
@@ -846,7 +909,7 @@ static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 	for (i = 0; i < nr_vm_recs; i++) {
 		struct vm_rec *r = vm_recs[i];
 
-		if (r->retired || !r->have_vm || !r->cur.dead)
+		if (r->retired || !r->have_vm || !rec_dead(r))
 			continue;
 		for (j = 0; j < r->nr_vcpus; j++) {
 			memset(&vkey, 0, sizeof(vkey));
@@ -1108,7 +1171,7 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 	if (cli.verbose)
 		printf("  kvm 0x%llx", (unsigned long long)r->kvm);
 	printf("  vcpus %d%s\n", r->nr_vcpus,
-	       r->cur.dead ? "  (destroyed)" : "");
+	       rec_dead(r) ? "  (destroyed)" : "");
 	if (r->nr_vcpus) {
 		printf("%4s %8s %7s %7s %8s %7s %7s %7s %8s %7s\n", "VCPU",
 		       "FIXED", "SPUR", "SLOW", "PASSES", "RETRY", "CMPXCHG",
@@ -1304,7 +1367,7 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 	json_kv_string(j, "name", name);
 	json_kv_u64(j, "pid", vm_pid(r));
 	json_kv_string(j, "comm", r->comm);
-	json_kv_string(j, "state", r->cur.dead ? "exited" : "live");
+	json_kv_string(j, "state", rec_dead(r) ? "exited" : "live");
 	if (cli.verbose) {
 		snprintf(addr, sizeof(addr), "0x%llx",
 			 (unsigned long long)r->kvm);
@@ -1530,7 +1593,7 @@ static void write_prom(void)
 		    "was destroyed; its totals stay until the tool exits.");
 	for (i = 0; i < n; i++) {
 		pv_labels(l, &pv[i]);
-		prom_u64(p, "kvm_fastpf_vm_destroyed", l, 3, pv[i].r->cur.dead);
+		prom_u64(p, "kvm_fastpf_vm_destroyed", l, 3, rec_dead(pv[i].r));
 	}
 
 	for (c = 0; c < (int)(sizeof(prom_vcpu_counters) / sizeof(prom_vcpu_counters[0])); c++) {
@@ -2314,12 +2377,15 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(obj->maps.threads,
 				 env.max_vcpus * 4 > FPF_DEF_MAX_THREADS ?
 				 env.max_vcpus * 4 : FPF_DEF_MAX_THREADS);
+	obj->rodata->vm_fops = scan_vm_fops;
+	obj->rodata->vcpu_fops = scan_vcpu_fops;
 	bpf_object__for_each_program(prog, obj->obj)
 		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < P_NR; i++) {
 		probes[i].prog = prog_of(obj, i);
 		bpf_program__set_autoload(probes[i].prog, probes[i].want);
 	}
+	bpf_program__set_autoload(obj->progs.fpf_scan, scan_supported);
 
 	err = trace_fastpf_bpf__load(obj);
 	if (err) {
@@ -2356,6 +2422,8 @@ int main(int argc, char **argv)
 		probes[P_PF_ENTRY].link = probes[P_PF_EXIT].link = NULL;
 		probes[P_PF_ENTRY].attached = probes[P_PF_EXIT].attached = false;
 	}
+	if (scan_supported)
+		scan_link = vm_scan_attach(obj->progs.fpf_scan, cli.pid, TOOL);
 	decide_metrics();
 
 	if (cli.json) {
@@ -2386,6 +2454,8 @@ int main(int argc, char **argv)
 			cli.pid ? " (filtered by pid)" : "");
 
 	cli_command_start();
+	/* the VMs that exist already: their VMM's notifier events are theirs */
+	scan_vms(obj);
 	cli_ticker_start(&tk);
 	t_start = t0 = now_secs();
 	while (true) {
@@ -2398,8 +2468,10 @@ int main(int argc, char **argv)
 		if (last)
 			detach_probes();
 		t1 = now_secs();
+		scan_vms(obj);
 		if (read_maps(obj))
 			tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+		expire_unseen_vms(obj);
 		print_report(j, t1 - t0, false, last);
 		/* the final one equals the summary: no read in between */
 		write_prom();
@@ -2416,6 +2488,7 @@ int main(int argc, char **argv)
 cleanup:
 	for (i = 0; i < P_NR; i++)
 		bpf_link__destroy(probes[i].link);
+	bpf_link__destroy(scan_link);
 	trace_fastpf_bpf__destroy(obj);
 	json_free(j);
 	kernel_btf_free();

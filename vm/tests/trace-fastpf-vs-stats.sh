@@ -48,9 +48,19 @@ sed 's/^/  test: /' $out/test.out | grep -E 'result:|stats:|ok ' | head -5
 [ $rc = 0 ] || { echo "fastpf_stress_test failed ($rc)"; cat $out/test.out; exit 1; }
 [ $trc = 0 ] || { echo "trace-fastpf exited $trc"; cat $out/tool.err; exit 1; }
 
-summary=$(grep '"type":"summary"' $out/tool.json | tail -n 1)
-# The first occurrence of a counter in the summary is the VM's, summed over
-# its vCPUs (the per-vCPU objects follow it).
+whole=$(grep '"type":"summary"' $out/tool.json | tail -n 1)
+# The test's VM: the summary's VM object whose comm is the test's (there is
+# also vm/init's idle VM, holdvm), up to the next VM.  The first occurrence
+# of a counter in it is the VM's, summed over its vCPUs (the per-vCPU
+# objects follow it).
+summary=$(echo "$whole" | sed 's/{"vm_id":/\n&/g' | grep "\"comm\":\"$COMM\"" | head -n 1)
+[ -n "$summary" ] || { echo "no VM of $COMM in the summary"; echo "$whole" | head -c 2000; exit 1; }
+# The scan finds a VM that no probe fires for: holdvm's idle VM.
+if pidof holdvm > /dev/null; then
+	echo "$whole" | grep -q '"comm":"holdvm"' ||
+		{ echo "MISSING: holdvm's idle VM was not found"; exit 1; }
+	echo "  found: holdvm's idle VM"
+fi
 num() { echo "$summary" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2; }
 fixed=$(num fixed); spurious=$(num spurious)
 retries=$(num retries); passes=$(num passes)
