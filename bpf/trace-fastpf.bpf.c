@@ -230,7 +230,7 @@ static __always_inline struct fpf_thread *thread_get(__u32 tid)
 
 /*
  * The handlers take the VM and vCPU as scalars, so that the raw_tp test
- * programs at the end (trace-fastpf --selftest) can drive them.
+ * programs at the end (test-trace-fastpf) can drive them.
  */
 
 /* one fast_page_fault() call ended with RET_PF_* @ret */
@@ -623,7 +623,7 @@ int BPF_PROG(fpf_destroy_vm, void *kvm)
 }
 
 /*
- * ---- self-test entry points (trace-fastpf --selftest only) ----
+ * ---- self-test entry points (tools/trace-fastpf/test-trace-fastpf.c) ----
  *
  * raw_tp programs run with BPF_PROG_TEST_RUN on synthetic arguments; the
  * kvm "pointers" are small numbers, so CO-RE reads through them fail and

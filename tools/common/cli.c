@@ -17,7 +17,6 @@
 
 enum {
 	CLI_OPT_FEATURES = 0x1000,
-	CLI_OPT_SELFTEST,
 	CLI_OPT_PROM,
 	CLI_OPT_PROG_STATS,
 };
@@ -48,9 +47,6 @@ static struct argp_option cli_options[] = {
 	  "and report it at the end", 0 },
 	{ "features", CLI_OPT_FEATURES, NULL, 0,
 	  "Report what this kernel supports, then exit", 0 },
-	{ "selftest", CLI_OPT_SELFTEST, NULL, 0,
-	  "Check the BPF side with synthetic events (BPF_PROG_TEST_RUN), "
-	  "print 'N passed, N failed' and exit", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", 0 },
 	{},
 };
@@ -124,9 +120,6 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 	case CLI_OPT_FEATURES:
 		cli.features = true;
 		break;
-	case CLI_OPT_SELFTEST:
-		cli.selftest = true;
-		break;
 	case CLI_OPT_PROG_STATS:
 		cli.prog_stats = true;
 		break;
@@ -162,15 +155,11 @@ static error_t cli_parse_opt(int key, char *arg, struct argp_state *state)
 		nr_args++;
 		break;
 	case ARGP_KEY_END:
-		if (cli.features && cli.selftest)
-			argp_error(state, "--features and --selftest exclude "
-				   "each other");
-		if ((cli.features || cli.selftest) &&
+		if (cli.features &&
 		    (nr_args || cli.duration_ns || cli.command ||
 		     cli.sort_key >= 0 || cli.top || cli.prom))
-			argp_error(state, "--%s takes no interval, count, -c, -d, "
-				   "-s, -n or --prom",
-				   cli.features ? "features" : "selftest");
+			argp_error(state, "--features takes no interval, count, "
+				   "-c, -d, -s, -n or --prom");
 		if (cli.command && cli.pid)
 			argp_error(state, "-c and -p exclude each other");
 		if (cli.pid)

@@ -56,7 +56,6 @@ struct cli {
 	bool json;			/* -j, --json */
 	bool verbose;			/* -v, --verbose */
 	bool features;			/* --features */
-	bool selftest;			/* --selftest */
 	bool prog_stats;		/* --prog-stats */
 	__u64 interval_ns;		/* 0: no interval, one report at the end */
 	__u64 default_interval_ns;	/* the tool's default (0: none) */
@@ -74,7 +73,7 @@ extern struct cli cli;
 
 /*
  * The common options as an argp child: -p, -j, -v, -d, --prom, --features,
- * --selftest, --prog-stats, -h and the positional [interval [count]] (-V/--version and
+ * --prog-stats, -h and the positional [interval [count]] (-V/--version and
  * --help/--usage come from argp).  A tool puts it in its argp's children,
  * returns ARGP_ERR_UNKNOWN for ARGP_KEY_ARG and leaves args_doc to itself.
  */

@@ -29,8 +29,8 @@ static inline const char *exit_summary(int code)
 	switch (code) {
 	case EXIT_OK:		return "ok (also when ended by SIGINT, SIGTERM "
 					"or SIGHUP)";
-	case EXIT_RUNTIME:	return "runtime error (BPF load, map read, a "
-					"failed --selftest)";
+	case EXIT_RUNTIME:	return "runtime error (BPF load, map read, "
+					"...)";
 	case EXIT_USAGE:	return "bad arguments (also: -p of a process "
 					"that does not exist)";
 	case EXIT_NOPERM:	return "missing privileges (root, or CAP_BPF "

@@ -284,16 +284,14 @@ cli_usage_checks() {
 	bad_args "requires an argument" -d
 	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --features 1
 	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --features -d 1
-	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --selftest -d 0.5
+	bad_args "unrecognized option" --selftest
 	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --features -c true
 	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --features -n 1
-	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --selftest -s pid
 
 	# -s KEY: the tool's keys only; -n N: 1 or more
 	bad_args "invalid sort key: 'bogus' (one of: name, pid," -s bogus 1 1
 	bad_args "invalid count of VMs: '0'" -n 0 1 1
 	bad_args "invalid count of VMs: '-1'" -n -1 1 1
-	bad_args "exclude each other" --features --selftest
 	bad_args "takes no interval, count, -c, -d, -s, -n or --prom" --features --prom "$tmp/m.prom"
 
 	# --prom FILE: refused before anything is attached if FILE cannot be written

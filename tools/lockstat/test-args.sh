@@ -25,8 +25,7 @@ require_tool
 # there ends even if a bad value were taken)
 for args in "--stacks=abc 1 1" "--stacks=-1 1 1" "--stacks=1001 1 1" \
 	    "-s abc 1 1" "-s stacks 1 1" "-n 0 1 1" "-n x 1 1" "1 2 3" "--bogus" "-x" \
-	    "--source bogus 1 1" "--source" "--features 1" "--selftest 2" \
-	    "--features --selftest" "-p"; do
+	    "--source bogus 1 1" "--source" "--features 1" "-p"; do
 	# shellcheck disable=SC2086
 	run "$tool" $args
 	want 2 "bad arguments '$args'"
@@ -102,11 +101,6 @@ for src in raw lockdep; do
 	fi
 	want_msg
 done
-
-# ---- BPF accounting self-test ----
-run "$tool" --selftest
-want 0 "--selftest"
-has " 0 failed" "$tmp/out"
 
 # ---- runs ----
 run "$tool" 1 1

@@ -82,9 +82,6 @@ done
 cli_run_checks 'totals since start' '"type":"summary"' 'Hit Ctrl-C' \
 	'"type":"features"'
 
-expect 0 "--selftest (synthetic events through the BPF handlers)" -- --selftest
-has ' passed, 0 failed' "$tmp/out"
-
 # ---- exit 3: no privileges ----
 drop_privs="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 if command -v setpriv > /dev/null 2>&1 && $drop_privs true 2> /dev/null; then
