@@ -614,6 +614,15 @@ int fpf_scan(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+/* ---- VM creation: known before its first notifier event ---- */
+
+SEC("fentry/kvm_arch_init_vm")
+int BPF_PROG(fpf_create_vm, void *kvm, unsigned long type)
+{
+	vm_get(kvm, bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
 /* ---- VM teardown: lets user space retire a VM's entries ---- */
 
 SEC("fentry/kvm_destroy_vm")

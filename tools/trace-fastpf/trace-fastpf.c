@@ -114,7 +114,7 @@ enum probe_id {
 	P_FAST, P_PASS, P_SPTEP_TDP, P_SPTEP_LEGACY, P_RETRY,
 	P_INV_BEGIN_TP, P_INV_END_TP, P_INV_BEGIN_FN, P_INV_END_FN,
 	P_WRPROT, P_PF_ENTRY, P_PF_EXIT, P_NOTIFY_UNMAP, P_NOTIFY_AGE,
-	P_NOTIFY_TEST_AGE, P_DESTROY, P_NR,
+	P_NOTIFY_TEST_AGE, P_CREATE, P_DESTROY, P_NR,
 };
 
 struct probe {
@@ -145,6 +145,7 @@ static struct probe probes[P_NR] = {
 	[P_NOTIFY_UNMAP] = { "tp_btf/kvm_unmap_hva_range" },
 	[P_NOTIFY_AGE]	 = { "tp_btf/kvm_age_hva" },
 	[P_NOTIFY_TEST_AGE] = { "tp_btf/kvm_test_age_hva" },
+	[P_CREATE]	 = { "fentry/kvm_arch_init_vm" },
 	[P_DESTROY]	 = { "fentry/kvm_destroy_vm" },
 };
 
@@ -157,7 +158,7 @@ enum metric_id {
 struct metric {
 	const char *name;
 	bool live;
-	char info[200];	/* source if live, reason if not */
+	char info[320];	/* source if live, reason if not */
 };
 
 static struct metric metrics[M_NR] = {
@@ -408,6 +409,7 @@ static void detect(void)
 	check_tp(P_NOTIFY_AGE, "kvm_age_hva", 2);
 	check_tp(P_NOTIFY_TEST_AGE, "kvm_test_age_hva", 1);
 
+	check_fentry(P_CREATE, "kvm_arch_init_vm");
 	check_fentry(P_DESTROY, "kvm_destroy_vm");
 
 	scan_supported = vm_scan_supported();
@@ -591,10 +593,13 @@ static void decide_metrics(void)
 
 	if (scan_link)
 		set_metric(M_DISCOVERY, true, "task_file iterator at start and "
-			   "before each report, files matched by %s; and the "
-			   "live probes", scan_vm_fops ?
+			   "before each report, files matched by %s; new VMs: "
+			   "%s", scan_vm_fops ?
 			   "f_op == kvm_vm_fops/kvm_vcpu_fops" :
-			   "anon-inode name kvm-vm/kvm-vcpu");
+			   "anon-inode name kvm-vm/kvm-vcpu",
+			   attached(P_CREATE) ? "fentry kvm_arch_init_vm" :
+			   "the next pass or their first event (their VMM's "
+			   "notifier events before that are host-wide)");
 	else
 		set_metric(M_DISCOVERY, false, "%s; a VM is found only "
 			   "through its events", scan_supported ?
@@ -1932,6 +1937,7 @@ static struct bpf_program *prog_of(struct trace_fastpf_bpf *obj, int p)
 	case P_NOTIFY_UNMAP:	return obj->progs.fpf_notify_unmap;
 	case P_NOTIFY_AGE:	return obj->progs.fpf_notify_age;
 	case P_NOTIFY_TEST_AGE:	return obj->progs.fpf_notify_test_age;
+	case P_CREATE:		return obj->progs.fpf_create_vm;
 	case P_DESTROY:		return obj->progs.fpf_destroy_vm;
 	}
 	return NULL;
@@ -1948,7 +1954,7 @@ static bool any_probe_wanted(void)
 	int i;
 
 	for (i = 0; i < P_NR; i++)
-		if (probes[i].want && i != P_DESTROY)
+		if (probes[i].want && i != P_DESTROY && i != P_CREATE)
 			return true;
 	return false;
 }
@@ -2056,7 +2062,7 @@ int main(int argc, char **argv)
 				probes[i].desc, probes[i].why);
 			continue;
 		}
-		if (i != P_DESTROY)
+		if (i != P_DESTROY && i != P_CREATE)
 			nr_attached++;
 	}
 	/* latency needs both ends */
