@@ -95,7 +95,11 @@ static __always_inline int kvm_core_vcpu_mmu_direct(const void *vcpu)
 {
 	const struct kvm_mmu___core *mmu;
 
-	if (!bpf_core_field_exists(struct kvm_mmu___core, root_role))
+	/* every field on the way, or a rename poisons the whole program */
+	if (!bpf_core_field_exists(struct kvm_vcpu___x86, arch) ||
+	    !bpf_core_field_exists(struct kvm_vcpu_arch___core, mmu) ||
+	    !bpf_core_field_exists(struct kvm_mmu___core, root_role) ||
+	    !bpf_core_field_exists(union kvm_mmu_page_role___core, direct))
 		return -1;
 	mmu = BPF_CORE_READ((const struct kvm_vcpu___x86 *)vcpu, arch.mmu);
 	if (!mmu)

@@ -25,6 +25,8 @@ const volatile __u32 targ_tgid = 0;
 const volatile bool seq_at_faults = false;
 /* kvm_page_fault's error code is an EPT exit qualification (Intel, ept=1) */
 const volatile bool pf_code_is_ept = false;
+/* kvm_amd.npt/kvm_intel.ept: 0 off, 1 on, -1 not known (trust direct) */
+const volatile int tdp_on = -1;
 /* task_file iterator pass number, set by user space */
 __u32 scan_gen;
 
@@ -50,24 +52,17 @@ struct {
 } threads SEC(".maps");
 
 /*
- * The VM of a VMM process, for mmu notifier events, whose tracepoints do
- * not name the VM: they run in the context of the task that changed the
- * mapping.  The last VM seen of a process wins.
+ * mmu notifier events per process: their tracepoints do not name the VM
+ * and run in the task that changed the mapping.  User space gives a
+ * process's counts to its VM when it reads them, so events before the
+ * tool knew the VM are not lost to it.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FPF_DEF_MAX_VMS);
+	__uint(max_entries, FPF_DEF_MAX_NOTIFY);
 	__type(key, __u32);
-	__type(value, __u64);
-} vm_of_tgid SEC(".maps");
-
-/* mmu notifier events of tasks that are not a known VMM (kswapd, ...) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FPF_NOTIFY_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} notify_other SEC(".maps");
+	__type(value, struct fpf_notify_counts);
+} notify SEC(".maps");
 
 /* a page-fault exit in progress: its start and FPF_PF_* flags */
 struct pf_state {
@@ -144,12 +139,6 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
  * ...), where the VM's pid is kvm->userspace_pid.  In those contexts a VM
  * is only created if it passes the -p filter.
  */
-static __always_inline void set_vm_of_tgid(__u32 pid, __u64 key)
-{
-	if (pid && bpf_map_update_elem(&vm_of_tgid, &pid, &key, BPF_ANY))
-		count_drop(FPF_DROP_PID);
-}
-
 static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 {
 	__u64 key = (__u64)kvm;
@@ -174,15 +163,13 @@ static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 				vm->seq_last = vm->seq_first;
 				vm->has_seq = 1;
 			}
-			set_vm_of_tgid(pid, key);
+			/* the pass it was created after: expiry counts from it */
+			vm->scan_gen = scan_gen;
 		}
 	}
 	if (tgid && !vm->pid_from_vcpu) {
+		vm->pid = tgid;
 		vm->pid_from_vcpu = 1;
-		if (vm->pid != tgid) {
-			vm->pid = tgid;
-			set_vm_of_tgid(tgid, key);
-		}
 	}
 	return vm;
 }
@@ -367,8 +354,10 @@ static __always_inline __u32 pf_flags(void *vcpu, __u64 code)
 	bool wp = pf_code_is_ept ? (code & 0x2) && (code & 0x38) :
 				   (code & 0x3) == 0x3;
 
+	/* a non-paging guest's shadow MMU is direct too: TDP needs tdp_on */
 	return (wp ? FPF_PF_WRITE_PROTECT : 0) |
-	       (kvm_core_vcpu_mmu_direct(vcpu) == 1 ? FPF_PF_TDP : 0);
+	       (tdp_on != 0 && kvm_core_vcpu_mmu_direct(vcpu) == 1 ?
+		FPF_PF_TDP : 0);
 }
 
 /* a page-fault exit: stamp the vCPU thread */
@@ -419,32 +408,42 @@ static __always_inline int on_resume(void *kvm, __u32 vcpu_id)
 	return 0;
 }
 
+#define FPF_PF_MEMALLOC	0x00000800	/* PF_MEMALLOC: direct reclaim */
+#define FPF_PF_KTHREAD	0x00200000	/* PF_KTHREAD */
+
 /*
- * An mmu notifier event: the VM of the current process if the tool knows
- * it, else host-wide.  With -p, only that process's events count.
+ * An mmu notifier event, counted for the current process, or host-wide
+ * (FPF_NOTIFY_HOST) from a kernel thread or a task in direct reclaim or
+ * compaction, which changes other processes' memory.  With -p, only that
+ * process's events count.
  */
 static __always_inline int on_notify(__u32 kind)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct fpf_vm *vm = NULL;
-	__u64 *kvm, *cnt;
+	static const struct fpf_notify_counts zero;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 key = bpf_get_current_pid_tgid() >> 32;
+	struct fpf_notify_counts *c;
 
 	if (kind >= FPF_NOTIFY_NR) {
 		count_drop(FPF_DROP_ENUM);
 		return 0;
 	}
-	kvm = bpf_map_lookup_elem(&vm_of_tgid, &tgid);
-	if (kvm)
-		vm = bpf_map_lookup_elem(&vms, kvm);
-	if (vm) {
-		add(&vm->notify[kind], 1);
+	if (task->flags & (FPF_PF_MEMALLOC | FPF_PF_KTHREAD))
+		key = FPF_NOTIFY_HOST;
+	if (targ_tgid && key != targ_tgid)
 		return 0;
+	c = lookup_or_try_init(&notify, &key, &zero);
+	if (!c) {
+		/* full: the host-wide entry, created first, takes it */
+		key = FPF_NOTIFY_HOST;
+		c = bpf_map_lookup_elem(&notify, &key);
+		count_drop(FPF_DROP_NOTIFY);
+		if (!c)
+			return 0;
 	}
-	if (targ_tgid)
-		return 0;
-	cnt = bpf_map_lookup_elem(&notify_other, &kind);
-	if (cnt)
-		*cnt += 1;
+	barrier_var(kind);
+	if (kind < FPF_NOTIFY_NR)
+		add(&c->n[kind], 1);
 	return 0;
 }
 

@@ -24,12 +24,20 @@ enum fpf_drop {
 				 * no task storage (its latency): not
 				 * recorded */
 	FPF_DROP_ENUM,		/* enum value >= FPF_ENUM_SLOTS */
-	FPF_DROP_PID,		/* vm_of_tgid map full: the VMM's mmu
+	FPF_DROP_NOTIFY,	/* notify map full: a process's mmu
 				 * notifier events count as host-wide */
 	FPF_DROP_NR,
 };
 
-/* mmu notifier events (kvm:kvm_unmap_hva_range, ...), by tracepoint */
+/*
+ * mmu notifier events (kvm:kvm_unmap_hva_range, ...), by tracepoint, in
+ * the notify map keyed by the tgid of the task that ran the notifier;
+ * key FPF_NOTIFY_HOST for kernel threads and tasks in direct reclaim or
+ * compaction, which change other processes' memory.
+ */
+#define FPF_NOTIFY_HOST		0
+#define FPF_DEF_MAX_NOTIFY	1024	/* processes */
+
 enum fpf_notify {
 	FPF_NOTIFY_UNMAP,	/* kvm_unmap_hva_range: invalidate_range_start */
 	FPF_NOTIFY_AGE,		/* kvm_age_hva: clear_young, clear_flush_young */
@@ -37,9 +45,14 @@ enum fpf_notify {
 	FPF_NOTIFY_NR,
 };
 
+/* notify map value */
+struct fpf_notify_counts {
+	__u64 n[FPF_NOTIFY_NR];
+};
+
 /* kvm:kvm_page_fault's error code, kept until the next VM entry */
 #define FPF_PF_WRITE_PROTECT	1	/* present and write */
-#define FPF_PF_TDP		2	/* vcpu->arch.mmu is a TDP (direct) MMU */
+#define FPF_PF_TDP		2	/* vcpu->arch.mmu is a TDP MMU */
 
 enum fpf_hist {
 	FPF_HIST_RETRIES,	/* retries per fast-path fault */
@@ -65,8 +78,6 @@ struct fpf_vm {
 	/* by how mmu_lock was held: [0] for write, [1] for read, [2] not held */
 	__u64 wrprot_batches[3];
 	__u64 wrprot_changed[3];
-	/* mmu notifier events run by a thread of the VMM process */
-	__u64 notify[FPF_NOTIFY_NR];
 	__u64 hist[FPF_HIST_NR][FPF_HIST_SLOTS];
 };
 

@@ -238,7 +238,8 @@ def expect_trace_fastpf(json_text, got, what):
                 e.add("kvm_fastpf_wrprot_batches_total", dict(base, lock=lock), w["batches_" + j])
                 e.add("kvm_fastpf_wrprot_sptes_total", dict(base, lock=lock), w["sptes_" + j])
         for k, v in (vm.get("mmu_notifier") or {}).items():
-            e.add("kvm_fastpf_mmu_notifier_events_total", dict(base, event=k), v)
+            if v is not None:
+                e.add("kvm_fastpf_mmu_notifier_events_total", dict(base, event=k), v)
         if vm["retries_hist"] is not None:
             e.hist("kvm_fastpf_fault_retries", base, slots_of(vm["retries_hist"]),
                    vm["retries"] or 0, 1, 40)
@@ -246,7 +247,8 @@ def expect_trace_fastpf(json_text, got, what):
             e.hist("kvm_fastpf_page_fault_duration_seconds", base,
                    slots_of(vm["latency_hist_ns"]), vm["fault_ns"] or 0, 1e9, 40)
     for k, v in (s.get("mmu_notifier_other") or {}).items():
-        e.add("kvm_fastpf_host_mmu_notifier_events_total", {"event": k}, v)
+        if v is not None:
+            e.add("kvm_fastpf_host_mmu_notifier_events_total", {"event": k}, v)
     for k, v in s["drops"].items():
         e.add("kvm_fastpf_drops_total", {"reason": k}, v)
     for k, v in s["missed"].items():

@@ -40,6 +40,18 @@ void vm_scan_fops(__u64 *vm_fops, __u64 *vcpu_fops)
 		*vm_fops = *vcpu_fops = 0;
 }
 
+bool vm_scan_sees_all(void)
+{
+	char ns[64];
+	ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+	if (n <= 0)
+		return false;
+	ns[n] = 0;
+	/* PROC_PID_INIT_INO */
+	return !strcmp(ns, "pid:[4026531836]");
+}
+
 struct bpf_link *vm_scan_attach(struct bpf_program *prog, pid_t pid,
 				const char *tool)
 {
@@ -77,7 +89,10 @@ int vm_scan_run(struct bpf_link *link, const char *tool)
 		err = -errno;
 		goto warn;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	/* EAGAIN: the kernel stopped after many files without output and
+	 * resumes where it stopped at the next read */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EAGAIN))
 		;
 	if (n < 0)
 		err = -errno;

@@ -27,6 +27,12 @@ bool vm_scan_supported(void);
 void vm_scan_fops(__u64 *vm_fops, __u64 *vcpu_fops);
 
 /*
+ * The iterator walks the tasks of the reader's pid namespace: only in the
+ * initial one does a VM that a pass misses no longer exist.
+ */
+bool vm_scan_sees_all(void);
+
+/*
  * Attach @prog (an iter/task_file program); with @pid, only that
  * process's files where the kernel can filter (6.1 and later).  NULL and
  * a warning on stderr if it cannot be attached.
@@ -34,7 +40,10 @@ void vm_scan_fops(__u64 *vm_fops, __u64 *vcpu_fops);
 struct bpf_link *vm_scan_attach(struct bpf_program *prog, pid_t pid,
 				const char *tool);
 
-/* one pass over every task's files; 0 or -errno (warned once) */
+/*
+ * One whole pass over every task's files; 0, or -errno (warned once) if
+ * the pass may have missed files: it must not then expire any VM.
+ */
 int vm_scan_run(struct bpf_link *link, const char *tool);
 
 #endif /* __TOOLS_VMSCAN_H */

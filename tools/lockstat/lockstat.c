@@ -693,13 +693,17 @@ static int setup_bpf(void)
 	return 0;
 }
 
+/* a pass that may have missed files: no VM is expired on its word */
+static __u32 scan_failed_gen;
+
 /* run the iterator once: registers every VM it finds */
 static void scan_vms(void)
 {
 	if (!iter_link)
 		return;
 	skel->bss->scan_gen++;
-	vm_scan_run(iter_link, TOOL);
+	if (vm_scan_run(iter_link, TOOL))
+		scan_failed_gen = skel->bss->scan_gen;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1277,14 +1281,15 @@ static void expire_unseen_vms(void)
 	__u32 gen = skel->bss->scan_gen;
 	int i;
 
-	if (vm_free_hook() || !iter_link)
+	if (vm_free_hook() || !iter_link || !vm_scan_sees_all())
 		return;
 	for (i = 0; i < LS_MAX_VMS; i++) {
 		struct ls_vm *vm = &skel->bss->vms[i];
 
 		if (vm->state != LS_VM_LIVE || !vm->kvm)
 			continue;
-		if (gen - vm->scan_gen < 2)
+		if (gen - vm->scan_gen < 2 ||
+		    (int)(scan_failed_gen - vm->scan_gen) > 0)
 			continue;
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.watched), &vm->lock);
 		vm->dead_ns = 0;

@@ -88,16 +88,14 @@ static struct trace_fastpf_bpf *selftest_open(__u32 targ)
 	return obj;
 }
 
-static const __u64 *read_notify_other(struct trace_fastpf_bpf *obj)
+/* the notify map's count of @kind for process @tgid; 0 without an entry */
+static __u64 notify_entry(struct trace_fastpf_bpf *obj, __u32 tgid, int kind)
 {
-	__u64 *percpu = calloc(nr_cpus, sizeof(*percpu));
+	struct fpf_notify_counts c;
 
-	memset(notify_other_cur, 0, sizeof(notify_other_cur));
-	if (percpu)
-		read_percpu(bpf_map__fd(obj->maps.notify_other),
-			    notify_other_cur, FPF_NOTIFY_NR, percpu);
-	free(percpu);
-	return notify_other_cur;
+	if (bpf_map_lookup_elem(bpf_map__fd(obj->maps.notify), &tgid, &c))
+		return 0;
+	return c.n[kind];
 }
 
 static int run_selftest(void)
@@ -137,6 +135,12 @@ static int run_selftest(void)
 
 	obj = selftest_open(0);
 #define P(name) obj->progs.fpf_test_##name
+	/* before any VM of this process: host-wide when read */
+	test_run(P(notify), 1, FPF_NOTIFY_AGE);
+	if (read_maps(obj))
+		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
+	CHECK_EQ("no VM yet: the notifier event is host-wide",
+		 notify_other_cur[FPF_NOTIFY_AGE], 1);
 	/* A/0: full mode, two lost cmpxchgs then fixed */
 	test_run(P(pass), 4, A, 0, 0, LOST);
 	test_run(P(pass), 4, A, 0, 1, LOST);
@@ -177,6 +181,8 @@ static int run_selftest(void)
 	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
 	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
 	test_run(P(notify), 1, FPF_NOTIFY_TEST_AGE);
+	CHECK_EQ("notify map: this process's unmaps",
+		 notify_entry(obj, getpid(), FPF_NOTIFY_UNMAP), 2);
 	test_run(P(notify), 1, FPF_NOTIFY_NR);	/* out of range: a drop */
 
 	if (read_maps(obj))
@@ -209,12 +215,14 @@ static int run_selftest(void)
 	CHECK_EQ("A/0 TDP faults", a0->tdp_faults, 1);
 	CHECK_EQ("A/1 faults, wp, TDP", a1->faults * 100 + a1->wp_faults * 10 +
 		 a1->tdp_faults, 100);
-	CHECK_EQ("B notifier unmap", rb->cur.notify[FPF_NOTIFY_UNMAP], 2);
-	CHECK_EQ("B notifier test_age", rb->cur.notify[FPF_NOTIFY_TEST_AGE], 1);
-	CHECK_EQ("A notifier (not the latest VM)", ra->cur.notify[0] +
-		 ra->cur.notify[1] + ra->cur.notify[2], 0);
-	CHECK_EQ("no host-wide notifier events", notify_other_cur[0] +
-		 notify_other_cur[1] + notify_other_cur[2], 0);
+	CHECK_EQ("B notifier unmap", rb->notify_cur[FPF_NOTIFY_UNMAP], 2);
+	CHECK_EQ("B notifier test_age", rb->notify_cur[FPF_NOTIFY_TEST_AGE], 1);
+	CHECK_EQ("A notifier (not the newest VM)", ra->notify_cur[0] +
+		 ra->notify_cur[1] + ra->notify_cur[2], 0);
+	CHECK_EQ("host-wide: only the event before any VM",
+		 notify_other_cur[FPF_NOTIFY_UNMAP] * 100 +
+		 notify_other_cur[FPF_NOTIFY_AGE] * 10 +
+		 notify_other_cur[FPF_NOTIFY_TEST_AGE], 10);
 	CHECK_EQ("A/1 slow", slow_of(a1), 1);
 	CHECK_EQ("A/1 slow by outcome not_present",
 		 a1->final_outcome[NOT_PRESENT], 1);
@@ -306,7 +314,7 @@ static int run_selftest(void)
 	if (read_maps(obj))
 		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
 	CHECK_EQ("after B's teardown: A notifier age",
-		 ra->cur.notify[FPF_NOTIFY_AGE], 1);
+		 ra->notify_cur[FPF_NOTIFY_AGE], 1);
 	test_run(P(fast_pf), 3, B, 0, r_spur);
 	if (read_maps(obj))
 		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
@@ -333,15 +341,8 @@ out:
 		CHECK_EQ("-p filter: no VM entry", bpf_map_get_next_key(
 			 bpf_map__fd(obj->maps.vms), NULL, &k) != 0, 1);
 	}
-	CHECK_EQ("-p filter: no host-wide notifier event",
-		 read_notify_other(obj)[FPF_NOTIFY_UNMAP], 0);
-	trace_fastpf_bpf__destroy(obj);
-
-	/* no VM known: a notifier event is host-wide */
-	obj = selftest_open(0);
-	test_run(obj->progs.fpf_test_notify, 1, FPF_NOTIFY_UNMAP);
-	CHECK_EQ("no VM: host-wide notifier unmap",
-		 read_notify_other(obj)[FPF_NOTIFY_UNMAP], 1);
+	CHECK_EQ("-p filter: another process's notifier event not counted",
+		 notify_entry(obj, getpid(), FPF_NOTIFY_UNMAP), 0);
 	trace_fastpf_bpf__destroy(obj);
 #undef P
 	return test_check_done();

@@ -38,6 +38,7 @@
 #define TOOL "trace-fastpf"
 #define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
 #define EPT_PARAM "/sys/module/kvm_intel/parameters/ept"
+#define NPT_PARAM "/sys/module/kvm_amd/parameters/npt"
 
 /* the common options (-p, -j, -v, -d, ...) are in cli (cli.h) */
 static struct env {
@@ -197,6 +198,8 @@ static bool full_mode;
 static int tdp_mmu = -1;
 /* kvm_page_fault's error code is an EPT exit qualification */
 static bool pf_code_is_ept;
+/* TDP (NPT or EPT) on: 1, off: 0, not known (no such module): -1 */
+static int tdp_on = -1;
 /* VM discovery: the task_file iterator (vmscan.h) */
 static bool scan_supported;
 static __u64 scan_vm_fops, scan_vcpu_fops;
@@ -404,6 +407,12 @@ static void detect(void)
 
 	/* Intel with EPT traces the exit qualification, not PFERR_* bits */
 	pf_code_is_ept = sysfs_read_bool(EPT_PARAM) == 1;
+	{
+		int npt = sysfs_read_bool(NPT_PARAM);
+
+		tdp_on = npt == 1 || pf_code_is_ept ? 1 :
+			 npt == 0 || sysfs_read_bool(EPT_PARAM) == 0 ? 0 : -1;
+	}
 
 	check_tp(P_NOTIFY_UNMAP, "kvm_unmap_hva_range", 2);
 	check_tp(P_NOTIFY_AGE, "kvm_age_hva", 2);
@@ -447,6 +456,12 @@ static void set_metric(int m, bool is_live, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(metrics[m].info, sizeof(metrics[m].info), fmt, ap);
 	va_end(ap);
+}
+
+/* a VM the scan no longer finds is gone: no teardown probe, whole passes */
+static bool scan_expires(void)
+{
+	return scan_link && !attached(P_DESTROY) && vm_scan_sees_all();
 }
 
 /* after attach: what each metric is built from, or why it is n/a */
@@ -573,8 +588,13 @@ static void decide_metrics(void)
 			   probes[P_PF_ENTRY].desc, probes[P_PF_EXIT].desc);
 	if (live(M_LATENCY) && btf_struct_has_member("kvm_mmu", "root_role"))
 		set_metric(M_MMU, true, "vcpu->arch.mmu->root_role.direct "
-			   "(CO-RE) at each page-fault exit: TDP or shadow page "
-			   "tables%s", tdp_mmu == 1 ? "; kvm.tdp_mmu=Y" :
+			   "(CO-RE) at each page-fault exit, TDP if %s: TDP or "
+			   "shadow page tables%s", tdp_on == 1 ?
+			   "NPT/EPT is on (it is)" : tdp_on == 0 ?
+			   "NPT/EPT is on (it is off: all shadow)" :
+			   "NPT/EPT is on (not known here: direct is trusted, "
+			   "so a shadow-paged guest with paging off counts as "
+			   "TDP)", tdp_mmu == 1 ? "; kvm.tdp_mmu=Y" :
 			   tdp_mmu == 0 ? "; kvm.tdp_mmu=N" : "");
 	else if (live(M_LATENCY))
 		set_metric(M_MMU, false, "struct kvm_mmu has no root_role "
@@ -585,9 +605,11 @@ static void decide_metrics(void)
 	if (attached(P_NOTIFY_UNMAP) || attached(P_NOTIFY_AGE) ||
 	    attached(P_NOTIFY_TEST_AGE))
 		set_metric(M_NOTIFY, true, "kvm:kvm_unmap_hva_range, "
-			   "kvm_age_hva, kvm_test_age_hva: per VM when a "
-			   "thread of its VMM process runs the notifier, else "
-			   "host-wide (kswapd, khugepaged, ...)");
+			   "kvm_age_hva, kvm_test_age_hva, counted per process "
+			   "that runs the notifier and given at each report to "
+			   "its newest live VM; kernel threads, direct reclaim "
+			   "or compaction, and processes without a known VM: "
+			   "host-wide");
 	else
 		set_metric(M_NOTIFY, false, "%s", probes[P_NOTIFY_UNMAP].why);
 
@@ -599,7 +621,8 @@ static void decide_metrics(void)
 			   "anon-inode name kvm-vm/kvm-vcpu",
 			   attached(P_CREATE) ? "fentry kvm_arch_init_vm" :
 			   "the next pass or their first event (their VMM's "
-			   "notifier events before that are host-wide)");
+			   "notifier events in a report before that are "
+			   "host-wide)");
 	else
 		set_metric(M_DISCOVERY, false, "%s; a VM is found only "
 			   "through its events", scan_supported ?
@@ -608,10 +631,14 @@ static void decide_metrics(void)
 
 	if (attached(P_DESTROY))
 		set_metric(M_TEARDOWN, true, "%s", probes[P_DESTROY].desc);
-	else if (scan_link)
+	else if (scan_expires())
 		set_metric(M_TEARDOWN, true, "a VM that two passes of the "
 			   "task_file iterator no longer find is gone (%s)",
 			   probes[P_DESTROY].why);
+	else if (scan_link)
+		set_metric(M_TEARDOWN, false, "%s; the iterator sees only this "
+			   "pid namespace; a reused struct kvm address merges "
+			   "VMs", probes[P_DESTROY].why);
 	else
 		set_metric(M_TEARDOWN, false,
 			   "%s; a reused struct kvm address merges VMs",
@@ -720,6 +747,8 @@ struct vm_rec {
 	bool retired;		/* VM destroyed, entries deleted */
 	bool gone;		/* no longer found by the VM scan */
 	struct fpf_vm cur, prev;
+	/* mmu notifier events of its VMM process, given to it by user space */
+	__u64 notify_cur[FPF_NOTIFY_NR], notify_prev[FPF_NOTIFY_NR];
 	struct vcpu_rec *vcpus;
 	int nr_vcpus, cap_vcpus;
 	char name[VM_NAME_LEN];	/* taken once the pid is known: stable */
@@ -744,7 +773,7 @@ static const char *drop_names[FPF_DROP_NR] = {
 	[FPF_DROP_VCPU] = "vcpu_map_full",
 	[FPF_DROP_THREAD] = "thread_map_full",
 	[FPF_DROP_ENUM] = "enum_out_of_range",
-	[FPF_DROP_PID] = "pid_map_full",
+	[FPF_DROP_NOTIFY] = "notify_map_full",
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -831,6 +860,91 @@ static void read_percpu(int fd, __u64 *out, __u32 n, __u64 *percpu)
 	}
 }
 
+/* a process's notifier counts as last read from the notify map */
+struct notify_seen {
+	__u32 tgid;
+	__u64 n[FPF_NOTIFY_NR];
+};
+
+static struct notify_seen *seen;
+static int nr_seen, cap_seen;
+
+static struct notify_seen *seen_get(__u32 tgid)
+{
+	int i;
+
+	for (i = 0; i < nr_seen; i++)
+		if (seen[i].tgid == tgid)
+			return &seen[i];
+	if (nr_seen == cap_seen) {
+		cap_seen = cap_seen ? cap_seen * 2 : 64;
+		seen = xrealloc(seen, cap_seen * sizeof(*seen));
+	}
+	memset(&seen[nr_seen], 0, sizeof(seen[nr_seen]));
+	seen[nr_seen].tgid = tgid;
+	return &seen[nr_seen++];
+}
+
+static __u32 vm_pid(const struct vm_rec *r);
+
+/* the VM of process @tgid that takes its notifier events: its newest */
+static struct vm_rec *notify_owner(__u32 tgid)
+{
+	int i;
+
+	if (tgid == FPF_NOTIFY_HOST)
+		return NULL;
+	for (i = nr_vm_recs - 1; i >= 0; i--)
+		if (!vm_recs[i]->retired && !rec_dead(vm_recs[i]) &&
+		    vm_pid(vm_recs[i]) == tgid)
+			return vm_recs[i];
+	return NULL;
+}
+
+/*
+ * Give each process's new notifier events to its newest live VM, the
+ * others to the host-wide count.  Entries of processes that are gone and
+ * own no live VM are deleted once counted (they cannot run again).
+ */
+static void read_notify(struct trace_fastpf_bpf *obj)
+{
+	int fd = bpf_map__fd(obj->maps.notify);
+	__u32 key, next, *prev = NULL, gone[64];
+	struct fpf_notify_counts c;
+	struct notify_seen *s;
+	struct vm_rec *r;
+	int i, nr_gone = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		s = seen_get(key);
+		r = notify_owner(key);
+		for (i = 0; i < FPF_NOTIFY_NR; i++) {
+			__u64 d = c.n[i] - s->n[i];
+
+			if (r)
+				r->notify_cur[i] += d;
+			else
+				notify_other_cur[i] += d;
+			s->n[i] = c.n[i];
+		}
+		if (!r && key != FPF_NOTIFY_HOST && nr_gone < 64 &&
+		    kill(key, 0) && errno == ESRCH)
+			gone[nr_gone++] = key;
+	}
+	for (i = 0; i < nr_gone; i++) {
+		bpf_map_delete_elem(fd, &gone[i]);
+		struct notify_seen *t = seen_get(gone[i]);
+
+		/* a new process with that tgid starts from 0 */
+		*t = seen[nr_seen - 1];
+		nr_seen--;
+	}
+}
+
 static int read_maps(struct trace_fastpf_bpf *obj)
 {
 	int vms_fd = bpf_map__fd(obj->maps.vms);
@@ -863,11 +977,13 @@ static int read_maps(struct trace_fastpf_bpf *obj)
 		return -ENOMEM;
 	read_percpu(bpf_map__fd(obj->maps.drops), drops_cur, FPF_DROP_NR,
 		    percpu);
-	read_percpu(bpf_map__fd(obj->maps.notify_other), notify_other_cur,
-		    FPF_NOTIFY_NR, percpu);
 	free(percpu);
+	read_notify(obj);
 	return 0;
 }
+
+/* a pass that may have missed files: no VM is expired on its word */
+static __u32 scan_failed_gen;
 
 /* one pass of the VM scan: registers every VM with an open file */
 static void scan_vms(struct trace_fastpf_bpf *obj)
@@ -875,26 +991,29 @@ static void scan_vms(struct trace_fastpf_bpf *obj)
 	if (!scan_link)
 		return;
 	obj->bss->scan_gen++;
-	vm_scan_run(scan_link, TOOL);
+	if (vm_scan_run(scan_link, TOOL))
+		scan_failed_gen = obj->bss->scan_gen;
 }
 
 /*
- * Without a teardown probe: a VM that the scan found once and has missed
- * in the two passes since is gone (one pass may run before the VM's
- * first file is installed, or while a file moves between processes).
+ * Without a teardown probe: a VM that the two whole passes since it was
+ * last found (or created, for one found by an event) did not find is
+ * gone.  Two, not one: a pass may run before the VM's first file is
+ * installed, or while a file moves between processes.
  */
 static void expire_unseen_vms(struct trace_fastpf_bpf *obj)
 {
 	__u32 gen = obj->bss->scan_gen;
 	int i;
 
-	if (!scan_link || attached(P_DESTROY))
+	if (!scan_expires())
 		return;
 	for (i = 0; i < nr_vm_recs; i++) {
 		struct vm_rec *r = vm_recs[i];
 
-		if (!r->retired && r->have_vm && r->cur.scan_gen &&
-		    gen - r->cur.scan_gen >= 2)
+		if (!r->retired && r->have_vm &&
+		    gen - r->cur.scan_gen >= 2 &&
+		    (int)(scan_failed_gen - r->cur.scan_gen) <= 0)
 			r->gone = true;
 	}
 }
@@ -904,11 +1023,7 @@ static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 {
 	int vms_fd = bpf_map__fd(obj->maps.vms);
 	int vcpus_fd = bpf_map__fd(obj->maps.vcpus);
-	int tgid_fd = bpf_map__fd(obj->maps.vm_of_tgid);
 	struct fpf_vcpu_key vkey;
-	__u64 kvm, key, *prev;
-	struct fpf_vm val;
-	__u32 pid;
 	int i, j;
 
 	for (i = 0; i < nr_vm_recs; i++) {
@@ -923,21 +1038,6 @@ static void retire_dead_vms(struct trace_fastpf_bpf *obj)
 			bpf_map_delete_elem(vcpus_fd, &vkey);
 		}
 		bpf_map_delete_elem(vms_fd, &r->kvm);
-		/* the process's later notifier events are host-wide ... */
-		pid = r->cur.pid;
-		if (!bpf_map_lookup_elem(tgid_fd, &pid, &kvm) && kvm == r->kvm) {
-			bpf_map_delete_elem(tgid_fd, &pid);
-			/* ... unless it has another VM, which BPF may have
-			 * mapped between the lookup and the delete */
-			prev = NULL;
-			while (!bpf_map_get_next_key(vms_fd, prev, &key)) {
-				prev = &key;
-				if (!bpf_map_lookup_elem(vms_fd, &key, &val) &&
-				    val.pid == pid && !val.dead)
-					bpf_map_update_elem(tgid_fd, &pid, &key,
-							    BPF_ANY);
-			}
-		}
 		r->retired = true;
 	}
 }
@@ -1029,6 +1129,7 @@ static bool is_slow_outcome(int i)
 
 struct view {
 	struct fpf_vm vm;	/* interval delta or cumulative */
+	__u64 notify[FPF_NOTIFY_NR];	/* the VMM's notifier events */
 	bool have_vm;
 	__u64 seq_delta;
 	struct fpf_vcpu all;	/* sum over vCPUs */
@@ -1153,14 +1254,24 @@ static const char *mmu_text(const char *mmu)
 	return "not known yet (no page fault seen)";
 }
 
+/* a notifier tracepoint's count is live if its probe attached */
+static bool notify_live(int k)
+{
+	return attached(P_NOTIFY_UNMAP + k);
+}
+
 static void print_notify_counts(const char *title, const __u64 *c)
 {
 	int i;
 
 	printf("%s:", title);
-	for (i = 0; i < FPF_NOTIFY_NR; i++)
-		printf("%s %s %llu", i ? "," : "", notify_names[i],
-		       (unsigned long long)c[i]);
+	for (i = 0; i < FPF_NOTIFY_NR; i++) {
+		if (notify_live(i))
+			printf("%s %s %llu", i ? "," : "", notify_names[i],
+			       (unsigned long long)c[i]);
+		else
+			printf("%s %s n/a", i ? "," : "", notify_names[i]);
+	}
 	printf("\n");
 }
 
@@ -1250,8 +1361,8 @@ static void print_vm_human(struct vm_rec *r, const char *name,
 	if (!live(M_NOTIFY))
 		printf("  mmu notifier: n/a\n");
 	else if (v->have_vm)
-		print_notify_counts("  mmu notifier (VMM's threads)",
-				    vm->notify);
+		print_notify_counts("  mmu notifier (VMM process)",
+				    v->notify);
 
 	if (!live(M_WRPROT))
 		printf("  write-protect batches: n/a\n");
@@ -1355,7 +1466,7 @@ static void json_notify_counts(struct json *j, const char *key, bool ok,
 	json_key(j, key);
 	json_begin_object(j);
 	for (i = 0; i < FPF_NOTIFY_NR; i++)
-		json_kv_u64(j, notify_names[i], c[i]);
+		json_u64_or_null(j, notify_names[i], notify_live(i), c[i]);
 	json_end_object(j);
 }
 
@@ -1416,7 +1527,7 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 	}
 
 	json_notify_counts(j, "mmu_notifier", live(M_NOTIFY) && v->have_vm,
-			   vm->notify);
+			   v->notify);
 
 	json_key(j, "retries_hist");
 	if (live(M_RETRIES) && v->have_vm)
@@ -1459,6 +1570,9 @@ static void make_view(struct view *v, struct vm_rec *r, bool cumulative)
 
 		v->seq_delta = cumulative ? cum : cum - old;
 	}
+	for (i = 0; i < FPF_NOTIFY_NR; i++)
+		v->notify[i] = r->notify_cur[i] -
+			       (cumulative ? 0 : r->notify_prev[i]);
 	for (i = 0; i < r->nr_vcpus; i++) {
 		vcpu_delta(&d, &r->vcpus[i].cur,
 			   cumulative ? NULL : &r->vcpus[i].prev);
@@ -1678,10 +1792,12 @@ static void write_prom(void)
 			    "the VM's VMM process, by tracepoint.");
 		for (i = 0; i < n; i++) {
 			for (k = 0; k < FPF_NOTIFY_NR; k++) {
+				if (!notify_live(k))
+					continue;
 				pv_labels(l, &pv[i]);
 				l[3] = (struct prom_label){ "event", notify_names[k] };
 				prom_u64(p, "kvm_fastpf_mmu_notifier_events_total",
-					 l, 4, pv[i].v.vm.notify[k]);
+					 l, 4, pv[i].v.notify[k]);
 			}
 		}
 	}
@@ -1690,6 +1806,8 @@ static void write_prom(void)
 			    "counter", "MMU notifier events of tasks that are "
 			    "not a known VMM (kswapd, khugepaged, ...).");
 		for (k = 0; k < FPF_NOTIFY_NR; k++) {
+			if (!notify_live(k))
+				continue;
 			l[0] = (struct prom_label){ "event", notify_names[k] };
 			prom_u64(p, "kvm_fastpf_host_mmu_notifier_events_total",
 				 l, 1, notify_other_cur[k]);
@@ -1905,6 +2023,9 @@ static void snapshot_done(void)
 	}
 	memcpy(drops_prev, drops_cur, sizeof(drops_prev));
 	memcpy(notify_other_prev, notify_other_cur, sizeof(notify_other_prev));
+	for (i = 0; i < nr_vm_recs; i++)
+		memcpy(vm_recs[i]->notify_prev, vm_recs[i]->notify_cur,
+		       sizeof(vm_recs[i]->notify_prev));
 	for (i = 0; i < P_NR; i++)
 		probes[i].misses_prev = probes[i].misses_cur;
 }
@@ -2021,8 +2142,9 @@ int main(int argc, char **argv)
 	obj->rodata->seq_at_faults = !inval_hooks_wanted() &&
 				     probes[P_FAST].want;
 	obj->rodata->pf_code_is_ept = pf_code_is_ept;
+	obj->rodata->tdp_on = tdp_on;
 	bpf_map__set_max_entries(obj->maps.vms, env.max_vms);
-	bpf_map__set_max_entries(obj->maps.vm_of_tgid, env.max_vms);
+
 	bpf_map__set_max_entries(obj->maps.vcpus, env.max_vcpus);
 	bpf_map__set_max_entries(obj->maps.threads,
 				 env.max_vcpus * 4 > FPF_DEF_MAX_THREADS ?
@@ -2047,6 +2169,14 @@ int main(int argc, char **argv)
 			 strerror(-err));
 	}
 	stats_obj = obj->obj;
+	{
+		/* the host-wide entry exists before the map can be full */
+		struct fpf_notify_counts zero = {};
+		__u32 host = FPF_NOTIFY_HOST;
+
+		bpf_map_update_elem(bpf_map__fd(obj->maps.notify), &host,
+				    &zero, BPF_NOEXIST);
+	}
 	if (cli.prog_stats && !cli.features)
 		prog_stats_start(TOOL);
 
