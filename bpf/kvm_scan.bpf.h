@@ -56,4 +56,22 @@ static __always_inline const void *kvm_scan_file(struct file *file)
 	return is_vm ? priv : (const void *)kvm_core_vcpu_kvm(priv);
 }
 
+/*
+ * The struct kvm of the iterator's current file if it is a KVM file of a
+ * task of process @targ (0: any), else NULL; the task in *@task.
+ */
+static __always_inline const void *
+kvm_scan_ctx(struct bpf_iter__task_file *ctx, __u32 targ,
+	     struct task_struct **task)
+{
+	struct file *file = ctx->file;	/* read once: null-checked */
+
+	*task = ctx->task;
+	if (!*task || !file)
+		return NULL;
+	if (targ && (*task)->tgid != targ)
+		return NULL;
+	return kvm_scan_file(file);
+}
+
 #endif /* __KVM_SCAN_BPF_H */

@@ -335,15 +335,10 @@ SEC("iter/task_file")
 int ls_scan(struct bpf_iter__task_file *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
+	struct task_struct *task;
 	const void *kvm;
 
-	if (!task || !file)
-		return 0;
-	if (targ_tgid && task->tgid != targ_tgid)
-		return 0;
-	kvm = kvm_scan_file(file);
+	kvm = kvm_scan_ctx(ctx, targ_tgid, &task);
 	if (!kvm)
 		return 0;
 

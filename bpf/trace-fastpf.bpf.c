@@ -165,6 +165,7 @@ static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 			}
 			/* the pass it was created after: expiry counts from it */
 			vm->scan_gen = scan_gen;
+			vm->created_ns = bpf_ktime_get_ns();
 		}
 	}
 	if (tgid && !vm->pid_from_vcpu) {
@@ -595,16 +596,11 @@ int BPF_PROG(fpf_notify_test_age, unsigned long hva)
 SEC("iter/task_file")
 int fpf_scan(struct bpf_iter__task_file *ctx)
 {
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
+	struct task_struct *task;
 	struct fpf_vm *vm;
 	const void *kvm;
 
-	if (!task || !file)
-		return 0;
-	if (targ_tgid && task->tgid != targ_tgid)
-		return 0;
-	kvm = kvm_scan_file(file);
+	kvm = kvm_scan_ctx(ctx, targ_tgid, &task);
 	if (!kvm)
 		return 0;
 	vm = vm_get((void *)kvm, task->tgid);

@@ -71,6 +71,7 @@ struct fpf_vm {
 	__u32 pad;
 	__u64 seq_first;	/* mmu_invalidate_seq when first seen */
 	__u64 seq_last;		/* ... after the latest invalidate end */
+	__u64 created_ns;	/* when the tool first saw it */
 	__u64 inval_begin;
 	__u64 inval_end;
 	__u64 inval_begin_src[FPF_ENUM_SLOTS];	/* full mode only */

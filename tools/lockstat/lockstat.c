@@ -608,6 +608,25 @@ static void detach_all(void)
 	iter_link = NULL;
 }
 
+/* size the maps, load the programs set to autoload, start epoch 1 */
+static int load_skel(bool stacks)
+{
+	int err;
+
+	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
+	bpf_map__set_max_entries(skel->maps.stack_text,
+				 stacks ? STACKS_ENTRIES : 1);
+	err = lockstat_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
+			strerror(-err));
+		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
+	}
+	skel->bss->epoch = 1;
+	return 0;
+}
+
 static int setup_bpf(void)
 {
 	struct bpf_program *prog, *pp[2];
@@ -641,20 +660,10 @@ static int setup_bpf(void)
 			bpf_program__set_autoload(pp[k], true);
 	}
 	bpf_program__set_autoload(skel->progs.ls_scan, feat.iter_task_file);
+	err = load_skel(env.nstacks > 0);
+	if (err)
+		return err;
 
-	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.stack_text,
-				 env.nstacks > 0 ? STACKS_ENTRIES : 1);
-
-	err = lockstat_bpf__load(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
-			strerror(-err));
-		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
-	}
-
-	skel->bss->epoch = 1;
 	for (i = 0; i < (int)(sizeof(attach_order) / sizeof(attach_order[0]));
 	     i++) {
 		int p = attach_order[i];

@@ -86,7 +86,6 @@ static void st_spin(__u64 ns)
 static int st_load(int source)
 {
 	struct bpf_program *prog;
-	int err;
 
 	lockstat_bpf__destroy(skel);
 	skel = lockstat_bpf__open();
@@ -97,17 +96,7 @@ static int st_load(int source)
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog,
 			!strncmp(bpf_program__name(prog), "ls_t_", 5));
-	bpf_map__set_max_entries(skel->maps.holds, HOLDS_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.sites, SITES_ENTRIES);
-	bpf_map__set_max_entries(skel->maps.stack_text, STACKS_ENTRIES);
-	err = lockstat_bpf__load(skel);
-	if (err) {
-		fprintf(stderr, "%s: failed to load BPF programs: %s\n", TOOL,
-			strerror(-err));
-		return err == -EPERM ? EXIT_NOPERM : EXIT_RUNTIME;
-	}
-	skel->bss->epoch = 1;
-	return 0;
+	return load_skel(true);
 }
 
 static int run_selftest(void)

@@ -177,7 +177,7 @@ static int run_selftest(void)
 	test_run(P(pf_start), 1, 0);
 	test_run(P(pf_resume), 2, A, 1);
 	test_run(P(fast_pf), 3, A, 0, 99);
-	/* this process's latest VM is B: its notifier events go there */
+	/* this process's oldest VM is A: its notifier events go there */
 	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
 	test_run(P(notify), 1, FPF_NOTIFY_UNMAP);
 	test_run(P(notify), 1, FPF_NOTIFY_TEST_AGE);
@@ -215,10 +215,10 @@ static int run_selftest(void)
 	CHECK_EQ("A/0 TDP faults", a0->tdp_faults, 1);
 	CHECK_EQ("A/1 faults, wp, TDP", a1->faults * 100 + a1->wp_faults * 10 +
 		 a1->tdp_faults, 100);
-	CHECK_EQ("B notifier unmap", rb->notify_cur[FPF_NOTIFY_UNMAP], 2);
-	CHECK_EQ("B notifier test_age", rb->notify_cur[FPF_NOTIFY_TEST_AGE], 1);
-	CHECK_EQ("A notifier (not the newest VM)", ra->notify_cur[0] +
-		 ra->notify_cur[1] + ra->notify_cur[2], 0);
+	CHECK_EQ("A notifier unmap", ra->notify_cur[FPF_NOTIFY_UNMAP], 2);
+	CHECK_EQ("A notifier test_age", ra->notify_cur[FPF_NOTIFY_TEST_AGE], 1);
+	CHECK_EQ("B notifier (not the oldest VM)", rb->notify_cur[0] +
+		 rb->notify_cur[1] + rb->notify_cur[2], 0);
 	CHECK_EQ("host-wide: only the event before any VM",
 		 notify_other_cur[FPF_NOTIFY_UNMAP] * 100 +
 		 notify_other_cur[FPF_NOTIFY_AGE] * 10 +
@@ -309,7 +309,7 @@ static int run_selftest(void)
 	old_b_id = rb->id;
 	retire_dead_vms(obj);
 	CHECK_EQ("B retired", rb->retired, 1);
-	/* the process's other VM, A, gets its notifier events now */
+	/* the process's remaining VM, A, still gets its notifier events */
 	test_run(P(notify), 1, FPF_NOTIFY_AGE);
 	if (read_maps(obj))
 		tool_die(TOOL, EXIT_RUNTIME, "reading maps failed");
@@ -354,17 +354,14 @@ int main(void)
 
 	test_check_init();
 	cli.verbose = verbose;
-	err = bpf_privilege_check();
-	if (err == -EPERM) {
+	err = check_env();
+	if (err == EXIT_NOPERM) {
 		printf("SKIP: not root (CAP_BPF and CAP_PERFMON needed)\n");
 		return 0;
 	}
+	if (err == EXIT_RUNTIME)
+		return err;
 	if (err)
-		tool_die(TOOL, EXIT_RUNTIME, "bpf(): %s", strerror(-err));
-	if (!vmlinux_btf_available() || !kernel_btf())
-		tool_die(TOOL, EXIT_NOBTF, NULL);
-	nr_cpus = libbpf_num_possible_cpus();
-	if (nr_cpus <= 0)
-		tool_die(TOOL, EXIT_RUNTIME, "cannot count CPUs");
+		tool_die(TOOL, err, NULL);
 	return run_selftest();
 }

@@ -607,7 +607,7 @@ static void decide_metrics(void)
 		set_metric(M_NOTIFY, true, "kvm:kvm_unmap_hva_range, "
 			   "kvm_age_hva, kvm_test_age_hva, counted per process "
 			   "that runs the notifier and given at each report to "
-			   "its newest live VM; kernel threads, direct reclaim "
+			   "its oldest live VM; kernel threads, direct reclaim "
 			   "or compaction, and processes without a known VM: "
 			   "host-wide");
 	else
@@ -887,22 +887,31 @@ static struct notify_seen *seen_get(__u32 tgid)
 
 static __u32 vm_pid(const struct vm_rec *r);
 
-/* the VM of process @tgid that takes its notifier events: its newest */
+/*
+ * The VM of process @tgid that takes its notifier events: its oldest live
+ * one, so that the choice does not move when the process adds a VM.
+ */
 static struct vm_rec *notify_owner(__u32 tgid)
 {
 	int i;
 
+	struct vm_rec *best = NULL;
+
 	if (tgid == FPF_NOTIFY_HOST)
 		return NULL;
-	for (i = nr_vm_recs - 1; i >= 0; i--)
-		if (!vm_recs[i]->retired && !rec_dead(vm_recs[i]) &&
-		    vm_pid(vm_recs[i]) == tgid)
-			return vm_recs[i];
-	return NULL;
+	for (i = 0; i < nr_vm_recs; i++) {
+		struct vm_rec *r = vm_recs[i];
+
+		if (r->retired || rec_dead(r) || vm_pid(r) != tgid)
+			continue;
+		if (!best || r->cur.created_ns < best->cur.created_ns)
+			best = r;
+	}
+	return best;
 }
 
 /*
- * Give each process's new notifier events to its newest live VM, the
+ * Give each process's new notifier events to its oldest live VM, the
  * others to the host-wide count.  Entries of processes that are gone and
  * own no live VM are deleted once counted (they cannot run again).
  */
@@ -2080,6 +2089,30 @@ static bool any_probe_wanted(void)
 	return false;
 }
 
+/*
+ * What every run needs: BPF privileges, kernel BTF, the CPU count.  0 or
+ * the EXIT_* code to end with (a runtime error is explained here).
+ */
+static int check_env(void)
+{
+	int err = bpf_privilege_check();
+
+	if (err == -EPERM)
+		return EXIT_NOPERM;
+	if (err) {
+		fprintf(stderr, "%s: bpf(): %s\n", TOOL, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (!vmlinux_btf_available() || !kernel_btf())
+		return EXIT_NOBTF;
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus <= 0) {
+		fprintf(stderr, "%s: cannot count CPUs\n", TOOL);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
@@ -2108,17 +2141,11 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(libbpf_print_fn);
 
-	err = bpf_privilege_check();
-	if (err == -EPERM)
-		tool_die(TOOL, EXIT_NOPERM, NULL);
+	err = check_env();
+	if (err == EXIT_RUNTIME)
+		return err;
 	if (err)
-		tool_die(TOOL, EXIT_RUNTIME, "bpf(): %s", strerror(-err));
-	if (!vmlinux_btf_available() || !kernel_btf())
-		tool_die(TOOL, EXIT_NOBTF, NULL);
-
-	nr_cpus = libbpf_num_possible_cpus();
-	if (nr_cpus <= 0)
-		tool_die(TOOL, EXIT_RUNTIME, "cannot count CPUs");
+		tool_die(TOOL, err, NULL);
 
 	detect();
 	if (!any_probe_wanted()) {
