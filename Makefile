@@ -114,7 +114,7 @@ selftests: kernel
 	$(Q)$(STEP) selftests $(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
 
 tools: deps | $(BUILD)
-	$(Q)if [ -f tools/Makefile ]; then $(STEP) tools $(LOCK) $(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT); fi
+	$(Q)if [ -f tools/Makefile ]; then $(STEP) tools $(LOCK) $(MAKE) $(NO_PRINT_DIR) -C tools OUTPUT=$(TOOLS_OUT) all tests; fi
 
 initramfs: selftests tools
 	$(Q)$(STEP) initramfs scripts/mkinitramfs.sh $(INITRD) $(SELFTESTS) $(TOOLS_OUT)

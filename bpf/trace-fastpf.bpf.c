@@ -609,12 +609,17 @@ int fpf_scan(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* ---- VM creation: known before its first notifier event ---- */
-
-SEC("fentry/kvm_arch_init_vm")
-int BPF_PROG(fpf_create_vm, void *kvm, unsigned long type)
+/*
+ * ---- VM creation: known before its first notifier event ----
+ *
+ * fexit, and only on success: a VM that fails here is freed without
+ * kvm_destroy_vm().  KVM registers its mmu notifier after this.
+ */
+SEC("fexit/kvm_arch_init_vm")
+int BPF_PROG(fpf_create_vm, void *kvm, unsigned long type, int ret)
 {
-	vm_get(kvm, bpf_get_current_pid_tgid() >> 32);
+	if (!ret)
+		vm_get(kvm, bpf_get_current_pid_tgid() >> 32);
 	return 0;
 }
 

@@ -30,8 +30,10 @@ for t in "$selftests"/x86_64/*; do
 		install -m 0755 "$t" "$root/tests/$(basename "$t")"
 done
 if [ -n "$tools" ] && [ -d "$tools" ]; then
-	for t in "$tools"/bin/*; do
-		[ -x "$t" ] && install -m 0755 "$t" "$root/tests/$(basename "$t")"
+	# the tools, and their BPF self-tests (tools/<tool>/test-<tool>.c)
+	for t in "$tools"/bin/* "$tools"/*.d/test-*; do
+		[ -f "$t" ] && [ -x "$t" ] &&
+			install -m 0755 "$t" "$root/tests/$(basename "$t")"
 	done
 fi
 for t in "$root"/tests/*; do

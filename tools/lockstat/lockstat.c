@@ -1294,11 +1294,14 @@ static void expire_unseen_vms(void)
 		return;
 	for (i = 0; i < LS_MAX_VMS; i++) {
 		struct ls_vm *vm = &skel->bss->vms[i];
+		__u32 base = vm->scan_gen;
 
 		if (vm->state != LS_VM_LIVE || !vm->kvm)
 			continue;
-		if (gen - vm->scan_gen < 2 ||
-		    (int)(scan_failed_gen - vm->scan_gen) > 0)
+		/* whole passes only: count from the last failed one */
+		if ((int)(scan_failed_gen - base) > 0)
+			base = scan_failed_gen;
+		if (gen - base < 2)
 			continue;
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.watched), &vm->lock);
 		vm->dead_ns = 0;

@@ -23,8 +23,8 @@ static int st_run4(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2,
 
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	if (err)
-		fprintf(stderr, "%s: test run of %s: %s\n", TOOL,
-			bpf_program__name(prog), strerror(-err));
+		check(false, "test run of %s: %s", bpf_program__name(prog),
+		      strerror(-err));
 	return err;
 }
 

@@ -146,7 +146,7 @@ static struct probe probes[P_NR] = {
 	[P_NOTIFY_UNMAP] = { "tp_btf/kvm_unmap_hva_range" },
 	[P_NOTIFY_AGE]	 = { "tp_btf/kvm_age_hva" },
 	[P_NOTIFY_TEST_AGE] = { "tp_btf/kvm_test_age_hva" },
-	[P_CREATE]	 = { "fentry/kvm_arch_init_vm" },
+	[P_CREATE]	 = { "fexit/kvm_arch_init_vm" },
 	[P_DESTROY]	 = { "fentry/kvm_destroy_vm" },
 };
 
@@ -619,7 +619,7 @@ static void decide_metrics(void)
 			   "%s", scan_vm_fops ?
 			   "f_op == kvm_vm_fops/kvm_vcpu_fops" :
 			   "anon-inode name kvm-vm/kvm-vcpu",
-			   attached(P_CREATE) ? "fentry kvm_arch_init_vm" :
+			   attached(P_CREATE) ? "fexit kvm_arch_init_vm" :
 			   "the next pass or their first event (their VMM's "
 			   "notifier events in a report before that are "
 			   "host-wide)");
@@ -889,7 +889,8 @@ static __u32 vm_pid(const struct vm_rec *r);
 
 /*
  * The VM of process @tgid that takes its notifier events: its oldest live
- * one, so that the choice does not move when the process adds a VM.
+ * one, so that the choice does not move when the process adds a VM; else
+ * one destroyed since the last report (its last events are its own).
  */
 static struct vm_rec *notify_owner(__u32 tgid)
 {
@@ -902,9 +903,11 @@ static struct vm_rec *notify_owner(__u32 tgid)
 	for (i = 0; i < nr_vm_recs; i++) {
 		struct vm_rec *r = vm_recs[i];
 
-		if (r->retired || rec_dead(r) || vm_pid(r) != tgid)
+		if (r->retired || !r->have_vm || vm_pid(r) != tgid)
 			continue;
-		if (!best || r->cur.created_ns < best->cur.created_ns)
+		if (!best || rec_dead(best) > rec_dead(r) ||
+		    (rec_dead(best) == rec_dead(r) &&
+		     r->cur.created_ns < best->cur.created_ns))
 			best = r;
 	}
 	return best;
@@ -940,8 +943,9 @@ static void read_notify(struct trace_fastpf_bpf *obj)
 				notify_other_cur[i] += d;
 			s->n[i] = c.n[i];
 		}
+		/* kill() asks our pid namespace: keys are the initial one's */
 		if (!r && key != FPF_NOTIFY_HOST && nr_gone < 64 &&
-		    kill(key, 0) && errno == ESRCH)
+		    vm_scan_sees_all() && kill(key, 0) && errno == ESRCH)
 			gone[nr_gone++] = key;
 	}
 	for (i = 0; i < nr_gone; i++) {
@@ -1019,10 +1023,12 @@ static void expire_unseen_vms(struct trace_fastpf_bpf *obj)
 		return;
 	for (i = 0; i < nr_vm_recs; i++) {
 		struct vm_rec *r = vm_recs[i];
+		__u32 base = r->cur.scan_gen;
 
-		if (!r->retired && r->have_vm &&
-		    gen - r->cur.scan_gen >= 2 &&
-		    (int)(scan_failed_gen - r->cur.scan_gen) <= 0)
+		/* whole passes only: count from the last failed one */
+		if ((int)(scan_failed_gen - base) > 0)
+			base = scan_failed_gen;
+		if (!r->retired && r->have_vm && gen - base >= 2)
 			r->gone = true;
 	}
 }
@@ -1797,8 +1803,9 @@ static void write_prom(void)
 	}
 	if (live(M_NOTIFY)) {
 		prom_family(p, "kvm_fastpf_mmu_notifier_events_total",
-			    "counter", "MMU notifier events run by a thread of "
-			    "the VM's VMM process, by tracepoint.");
+			    "counter", "MMU notifier events run by the threads "
+			    "of the VM's VMM process (on its oldest live VM), "
+			    "by tracepoint.");
 		for (i = 0; i < n; i++) {
 			for (k = 0; k < FPF_NOTIFY_NR; k++) {
 				if (!notify_live(k))
@@ -1812,8 +1819,9 @@ static void write_prom(void)
 	}
 	if (live(M_NOTIFY) && !cli.pid) {
 		prom_family(p, "kvm_fastpf_host_mmu_notifier_events_total",
-			    "counter", "MMU notifier events of tasks that are "
-			    "not a known VMM (kswapd, khugepaged, ...).");
+			    "counter", "MMU notifier events of kernel threads, "
+			    "tasks in direct reclaim or compaction, and "
+			    "processes without a known VM.");
 		for (k = 0; k < FPF_NOTIFY_NR; k++) {
 			if (!notify_live(k))
 				continue;
