@@ -94,6 +94,7 @@ static __always_inline int kvm_core_vcpu_id(const void *vcpu)
 static __always_inline int kvm_core_vcpu_mmu_direct(const void *vcpu)
 {
 	const struct kvm_mmu___core *mmu;
+	union kvm_mmu_page_role___core role;
 
 	/* every field on the way, or a rename poisons the whole program */
 	if (!bpf_core_field_exists(struct kvm_vcpu___x86, arch) ||
@@ -104,7 +105,14 @@ static __always_inline int kvm_core_vcpu_mmu_direct(const void *vcpu)
 	mmu = BPF_CORE_READ((const struct kvm_vcpu___x86 *)vcpu, arch.mmu);
 	if (!mmu)
 		return -1;
-	return BPF_CORE_READ_BITFIELD_PROBED(&mmu->root_role, direct);
+	/*
+	 * Copy the role, then take the bit from the copy: the bitfield
+	 * macros on &mmu->root_role would add root_role's offset twice (the
+	 * relocation's byte offset counts from struct kvm_mmu).
+	 */
+	if (bpf_core_read(&role, sizeof(role), &mmu->root_role))
+		return -1;
+	return BPF_CORE_READ_BITFIELD(&role, direct);
 }
 
 /* true if kvm_core_mmu_seq() can read the invalidation sequence count */

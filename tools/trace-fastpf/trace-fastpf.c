@@ -339,6 +339,28 @@ static void check_fentry(int p, const char *func)
 		set_why(p, "%s() cannot be attached", func);
 }
 
+/* @flag is in /proc/cpuinfo's first "flags" line */
+static bool cpu_has_flag(const char *flag)
+{
+	char line[4096], *p;
+	size_t n = strlen(flag);
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (p = strstr(line, flag); p; p = strstr(p + 1, flag))
+			if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n'))
+				found = true;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
 static void detect(void)
 {
 	int i;
@@ -405,14 +427,19 @@ static void detect(void)
 			strcpy(probes[P_PF_EXIT].why, probes[P_PF_ENTRY].why);
 	}
 
-	/* Intel with EPT traces the exit qualification, not PFERR_* bits */
-	pf_code_is_ept = sysfs_read_bool(EPT_PARAM) == 1;
-	{
-		int npt = sysfs_read_bool(NPT_PARAM);
-
-		tdp_on = npt == 1 || pf_code_is_ept ? 1 :
-			 npt == 0 || sysfs_read_bool(EPT_PARAM) == 0 ? 0 : -1;
+	/*
+	 * Which vendor module runs VMs, from the CPU's flags: with KVM built
+	 * in, both modules' parameters exist.  Intel with EPT traces the
+	 * exit qualification, not PFERR_* bits.
+	 */
+	if (cpu_has_flag("vmx")) {
+		tdp_on = sysfs_read_bool(EPT_PARAM);
+		pf_code_is_ept = tdp_on == 1;
+	} else if (cpu_has_flag("svm")) {
+		tdp_on = sysfs_read_bool(NPT_PARAM);
 	}
+	if (tdp_on < 0)
+		tdp_on = -1;
 
 	check_tp(P_NOTIFY_UNMAP, "kvm_unmap_hva_range", 2);
 	check_tp(P_NOTIFY_AGE, "kvm_age_hva", 2);
