@@ -708,7 +708,7 @@ int BPF_PROG(ls_lock_contended, void *dep_map, unsigned long ip)
 	return 0;
 }
 
-/* --- self-test entry points (tools/lockstat/test-lockstat.c) --------------------
+/* --- self-test entry points (tools/lockstat/test-lockstat.c) -------
  *
  * raw_tp programs are never attached: user space runs them with
  * BPF_PROG_TEST_RUN and synthetic arguments, which drives the accounting

@@ -135,9 +135,10 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
 
 /*
  * The VM entry for @kvm.  @tgid is the VMM's tgid when called from a vCPU
- * thread or for the owner of a VM file (the scan), or 0 from other contexts (mmu notifiers run in kswapd, khugepaged,
- * ...), where the VM's pid is kvm->userspace_pid.  In those contexts a VM
- * is only created if it passes the -p filter.
+ * thread, at VM creation or for the owner of a VM file (the scan), or 0
+ * from other contexts (invalidations run in kswapd, khugepaged, ...),
+ * where the VM's pid is kvm->userspace_pid.  In those contexts a VM is
+ * only created if it passes the -p filter.
  */
 static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid)
 {
@@ -566,7 +567,7 @@ int BPF_PROG(fpf_pf_resume, void *vcpu)
 	return on_resume(kvm_core_vcpu_kvm(vcpu), kvm_core_vcpu_id(vcpu));
 }
 
-/* ---- mmu notifier events: upstream tracepoints that do not name the VM ---- */
+/* ---- mmu notifier events: tracepoints that do not name the VM ---- */
 
 SEC("tp_btf/kvm_unmap_hva_range")
 int BPF_PROG(fpf_notify_unmap, unsigned long start, unsigned long end)
