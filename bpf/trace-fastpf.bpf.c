@@ -558,6 +558,9 @@ int BPF_PROG(fpf_wrprot_batch, void *kvm, int slot_id, u64 start, u64 end,
 SEC("tp_btf/kvm_page_fault")
 int BPF_PROG(fpf_pf_start, void *vcpu, u64 fault_address, u64 error_code)
 {
+	/* -p before the flags' CO-RE reads: other VMMs' faults cost one compare */
+	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		return 0;
 	return on_pf_start(pf_flags(vcpu, error_code));
 }
 
