@@ -7,7 +7,7 @@
 #   make patches  export build/linux's commits back into patches/
 #   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT);
 #                 FLAVOUR=kcsan or FLAVOUR=kasan adds a race detector
-#   make kernel-baseline   the same configuration without the series
+#   make kernel-baseline   the same configuration without the series (FLAVOUR= too)
 #   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
 #   make negative   the checks that must fail do fail (6 checks, ~45 min)
@@ -25,7 +25,16 @@ BASE_TREE := $(BUILD)/base/linux
 # build/kernel-$(FLAVOUR); kernel, selftests, soak, check use it.
 FLAVOUR   ?= debug
 KDEBUG    := $(BUILD)/kernel-$(FLAVOUR)
+# The unpatched kernel in the same flavour: kernel-baseline, or
+# kernel-baseline-kcsan/-kasan (make kernel-baseline FLAVOUR=kcsan), so that a
+# race detector's reports can be split into the series' and the base's.
+ifeq ($(FLAVOUR),debug)
 KBASE     := $(BUILD)/base/kernel-baseline
+BASE_FLAVOUR := baseline
+else
+KBASE     := $(BUILD)/base/kernel-baseline-$(FLAVOUR)
+BASE_FLAVOUR := $(FLAVOUR)
+endif
 SELFTESTS := $(BUILD)/selftests/kvm
 TOOLS_OUT := $(BUILD)/tools
 INITRD    := $(BUILD)/initramfs.cpio.gz
@@ -62,6 +71,8 @@ endif
 # 30 min per MMU mode of rmap churn against lockless write protection.
 SOAK_PLAN ?= soak
 SOAK_TIMEOUT ?= 2700
+# SOAK_APPEND: extra kernel parameters, e.g. kcsan.skip_watch=1000
+SOAK_APPEND ?=
 comma     := ,
 LOCK      := flock $(BUILD)/.build.lock
 STEP      := scripts/step.sh
@@ -108,7 +119,7 @@ base-tree: tree
 		git -C $(TREE) worktree add -q --detach $(BASE_TREE) linux-source; }
 
 kernel-baseline: base-tree
-	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(KBASE) baseline
+	$(Q)$(LOCK) scripts/build-kernel.sh $(BASE_TREE) $(KBASE) $(BASE_FLAVOUR)
 
 selftests: kernel
 	$(Q)$(STEP) selftests $(LOCK) scripts/build-selftests.sh $(TREE) $(KDEBUG) $(SELFTESTS)
@@ -142,7 +153,7 @@ soak: initramfs qemu $(SOAK_DEPS)
 	$(Q)python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(SOAK_IMAGE) --initrd $(INITRD) \
 		--plan $(SOAK_PLAN) --modes $(MODES) --timeout $(SOAK_TIMEOUT) \
 		--logdir $(BUILD)/soak-$(SOAK_PLAN)-$(SOAK_KERNEL)-$(FLAVOUR)-qemu$(QEMU) \
-		--append fastpf.rerun=0 --accel $(SOAK_ACCEL)
+		--append "fastpf.rerun=0 $(SOAK_APPEND)" --accel $(SOAK_ACCEL)
 
 # BENCH_FLAVOUR=release: both kernels without lockdep, LOCK_STAT or
 # KVM_PROVE_MMU (debug locking changes what is measured); no lockstat sites.
