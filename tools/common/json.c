@@ -173,6 +173,24 @@ void json_kv_null(struct json *j, const char *k)
 	json_null(j);
 }
 
+void json_kv_u64_or_null(struct json *j, const char *k, bool ok, uint64_t v)
+{
+	if (ok)
+		json_kv_u64(j, k, v);
+	else
+		json_kv_null(j, k);
+}
+
+bool json_kv_object_or_null(struct json *j, const char *k, bool ok)
+{
+	json_key(j, k);
+	if (ok)
+		json_begin_object(j);
+	else
+		json_null(j);
+	return ok;
+}
+
 void json_begin_record(struct json *j, const char *type, const char *tool)
 {
 	json_begin_object(j);

@@ -45,6 +45,10 @@ void json_kv_double(struct json *j, const char *key, double v);
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_null(struct json *j, const char *key);
+/* a metric whose source is not live is null, never a silent 0 */
+void json_kv_u64_or_null(struct json *j, const char *key, bool ok, uint64_t v);
+/* @ok: writes key and '{' and returns true; else key:null, false */
+bool json_kv_object_or_null(struct json *j, const char *key, bool ok);
 
 /*
  * The one NDJSON schema of both tools (Documentation/tools-cli.md, "JSON

@@ -1155,10 +1155,8 @@ static void json_callsites(struct json *j, struct callsites *cs, bool by_hold)
 		json_kv_u64(j, "wait_total_ns", c->wait_total);
 		if (by_hold) {
 			json_kv_u64(j, "hold_total_ns", c->hold_total);
-			if (cs->cumulative)
-				json_kv_null(j, "hold_max_ns");
-			else
-				json_kv_u64(j, "hold_max_ns", c->hold_max);
+			json_kv_u64_or_null(j, "hold_max_ns", !cs->cumulative,
+					    c->hold_max);
 		}
 		json_key(j, "stack");
 		json_begin_array(j);
@@ -1191,10 +1189,7 @@ static void json_mode(struct json *j, const struct mode_delta *d, bool wait,
 		      bool hold, struct callsites *cs)
 {
 	json_begin_object(j);
-	if (hold)
-		json_kv_u64(j, "acquired", d->acquired);
-	else
-		json_kv_null(j, "acquired");
+	json_kv_u64_or_null(j, "acquired", hold, d->acquired);
 	if (wait) {
 		json_kv_u64(j, "contended", d->contended);
 		json_kv_u64(j, "wait_total_ns", d->wait_total);

@@ -1439,12 +1439,8 @@ static void json_enum_counts(struct json *j, const char *key, bool ok,
 {
 	int i;
 
-	if (!ok) {
-		json_kv_null(j, key);
+	if (!json_kv_object_or_null(j, key, ok))
 		return;
-	}
-	json_key(j, key);
-	json_begin_object(j);
 	for (i = 0; i < FPF_ENUM_SLOTS; i++) {
 		if (filter && !filter(i))
 			continue;
@@ -1456,44 +1452,34 @@ static void json_enum_counts(struct json *j, const char *key, bool ok,
 	json_end_object(j);
 }
 
-static void json_u64_or_null(struct json *j, const char *key, bool ok,
-			     __u64 v)
-{
-	if (ok)
-		json_kv_u64(j, key, v);
-	else
-		json_kv_null(j, key);
-}
-
 static void json_fault_counters(struct json *j, const struct fpf_vcpu *v)
 {
-	json_key(j, "fast");
-	if (live(M_FAST)) {
-		json_begin_object(j);
+	if (json_kv_object_or_null(j, "fast", live(M_FAST))) {
 		json_kv_u64(j, "fixed", fixed_of(v));
 		json_kv_u64(j, "spurious", spurious_of(v));
 		json_kv_u64(j, "slow", slow_of(v));
 		json_kv_u64(j, "calls", v->fast_calls);
 		json_end_object(j);
-	} else {
-		json_null(j);
 	}
 	json_enum_counts(j, "slow_by_outcome", live(M_SLOW_OUTCOME),
 			 v->final_outcome, &outcome_names, is_slow_outcome);
-	json_u64_or_null(j, "passes", live(M_PASSES), v->passes);
-	json_u64_or_null(j, "retries", live(M_RETRIES), v->retries);
-	json_u64_or_null(j, "retry_faults", live(M_RETRIES), v->retry_faults);
-	json_u64_or_null(j, "cmpxchg_lost", live(M_CMPXCHG),
-			 live(M_CMPXCHG) ? v->pass_outcome[outcome_cmpxchg] : 0);
+	json_kv_u64_or_null(j, "passes", live(M_PASSES), v->passes);
+	json_kv_u64_or_null(j, "retries", live(M_RETRIES), v->retries);
+	json_kv_u64_or_null(j, "retry_faults", live(M_RETRIES),
+			    v->retry_faults);
+	json_kv_u64_or_null(j, "cmpxchg_lost", live(M_CMPXCHG),
+			    live(M_CMPXCHG) ? v->pass_outcome[outcome_cmpxchg] :
+					      0);
 	json_enum_counts(j, "pass_outcome", live(M_SLOW_OUTCOME),
 			 v->pass_outcome, &outcome_names, NULL);
 	json_enum_counts(j, "stale_retries", live(M_STALE), v->stale,
 			 &reason_names, NULL);
-	json_u64_or_null(j, "stale_seq_lag", live(M_STALE), v->stale_seq_lag);
-	json_u64_or_null(j, "faults", live(M_LATENCY), v->faults);
-	json_u64_or_null(j, "fault_ns", live(M_LATENCY), v->fault_ns);
-	json_u64_or_null(j, "wp_faults", live(M_WP_FAULTS), v->wp_faults);
-	json_u64_or_null(j, "tdp_faults", live(M_MMU), v->tdp_faults);
+	json_kv_u64_or_null(j, "stale_seq_lag", live(M_STALE),
+			    v->stale_seq_lag);
+	json_kv_u64_or_null(j, "faults", live(M_LATENCY), v->faults);
+	json_kv_u64_or_null(j, "fault_ns", live(M_LATENCY), v->fault_ns);
+	json_kv_u64_or_null(j, "wp_faults", live(M_WP_FAULTS), v->wp_faults);
+	json_kv_u64_or_null(j, "tdp_faults", live(M_MMU), v->tdp_faults);
 }
 
 static void json_notify_counts(struct json *j, const char *key, bool ok,
@@ -1501,14 +1487,10 @@ static void json_notify_counts(struct json *j, const char *key, bool ok,
 {
 	int i;
 
-	if (!ok) {
-		json_kv_null(j, key);
+	if (!json_kv_object_or_null(j, key, ok))
 		return;
-	}
-	json_key(j, key);
-	json_begin_object(j);
 	for (i = 0; i < FPF_NOTIFY_NR; i++)
-		json_u64_or_null(j, notify_names[i], notify_live(i), c[i]);
+		json_kv_u64_or_null(j, notify_names[i], notify_live(i), c[i]);
 	json_end_object(j);
 }
 
@@ -1537,12 +1519,11 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 		json_kv_null(j, "mmu");
 	json_fault_counters(j, &v->all);
 
-	json_u64_or_null(j, "seq_delta",
-			 live(M_SEQ) && v->have_vm && vm->has_seq,
-			 v->seq_delta);
-	json_key(j, "invalidations");
-	if (live(M_INVAL) && v->have_vm) {
-		json_begin_object(j);
+	json_kv_u64_or_null(j, "seq_delta",
+			    live(M_SEQ) && v->have_vm && vm->has_seq,
+			    v->seq_delta);
+	if (json_kv_object_or_null(j, "invalidations",
+				   live(M_INVAL) && v->have_vm)) {
 		json_kv_u64(j, "begin", vm->inval_begin);
 		json_kv_u64(j, "end", vm->inval_end);
 		json_kv_double(j, "per_sec", secs > 0 ? vm->inval_end / secs
@@ -1550,13 +1531,9 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 		json_enum_counts(j, "by_source", live(M_INVAL_SRC),
 				 vm->inval_end_src, &source_names, NULL);
 		json_end_object(j);
-	} else {
-		json_null(j);
 	}
 
-	json_key(j, "wrprot");
-	if (live(M_WRPROT) && v->have_vm) {
-		json_begin_object(j);
+	if (json_kv_object_or_null(j, "wrprot", live(M_WRPROT) && v->have_vm)) {
 		json_kv_u64(j, "batches_no_lock", vm->wrprot_batches[2]);
 		json_kv_u64(j, "sptes_no_lock", vm->wrprot_changed[2]);
 		json_kv_u64(j, "batches_read_lock", vm->wrprot_batches[1]);
@@ -1564,8 +1541,6 @@ static void print_vm_json(struct json *j, struct vm_rec *r, const char *name,
 		json_kv_u64(j, "batches_write_lock", vm->wrprot_batches[0]);
 		json_kv_u64(j, "sptes_write_lock", vm->wrprot_changed[0]);
 		json_end_object(j);
-	} else {
-		json_null(j);
 	}
 
 	json_notify_counts(j, "mmu_notifier", live(M_NOTIFY) && v->have_vm,
