@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 #include <linux/types.h>
 
@@ -165,6 +166,10 @@ void cli_signals_install(void);
 
 /* CLOCK_MONOTONIC in ns */
 __u64 cli_now_ns(void);
+/* a report's wall clock: CLOCK_REALTIME in @ts (if not NULL), its local
+ * HH:MM:SS in @hms */
+#define CLI_HMS_LEN	16
+void cli_wall_clock(struct timespec *ts, char hms[CLI_HMS_LEN]);
 /*
  * Sleep until @deadline (CLOCK_MONOTONIC ns, absolute: clock_nanosleep
  * TIMER_ABSTIME; CLI_FOREVER: until a signal).  true if the deadline

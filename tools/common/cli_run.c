@@ -298,6 +298,18 @@ __u64 cli_now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+void cli_wall_clock(struct timespec *ts, char hms[CLI_HMS_LEN])
+{
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ts)
+		*ts = now;
+	localtime_r(&now.tv_sec, &tm);
+	strftime(hms, CLI_HMS_LEN, "%H:%M:%S", &tm);
+}
+
 bool cli_sleep_until(__u64 deadline)
 {
 	while (!cli_exiting) {

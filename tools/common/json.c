@@ -4,6 +4,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <inttypes.h>
+#include "cli.h"
 #include "json.h"
 
 #define JSON_MAX_DEPTH 32
@@ -202,13 +203,10 @@ void json_begin_record(struct json *j, const char *type, const char *tool)
 void json_record_head(struct json *j, uint64_t interval_ns, bool final,
 		      const char *source)
 {
+	char tbuf[CLI_HMS_LEN];
 	struct timespec ts;
-	char tbuf[16];
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	cli_wall_clock(&ts, tbuf);
 	json_kv_u64(j, "ts_ns", (uint64_t)ts.tv_sec * 1000000000ULL +
 		    ts.tv_nsec);
 	json_kv_string(j, "time", tbuf);

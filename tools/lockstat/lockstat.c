@@ -1592,14 +1592,10 @@ static void report(struct report *r)
 	bool hold = source_has_hold(feat.source);
 	static struct vm_row vm_rows[LS_MAX_VMS];
 	static struct cli_vm_order order[LS_MAX_VMS];
-	char tbuf[64];
-	struct timespec ts;
-	struct tm tm;
+	char tbuf[CLI_HMS_LEN];
 	int slot, m, i, nvms = 0, shown;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	cli_wall_clock(NULL, tbuf);
 	read_sites();
 	read_drops(r->drops);
 	r->misses = prog_misses();

@@ -1908,16 +1908,12 @@ static void print_report(struct json *j, double secs, bool cumulative,
 	static int cap_order;
 	__u64 notify_d[FPF_NOTIFY_NR];
 	struct fpf_vcpu total;
-	struct timespec ts;
+	char tbuf[CLI_HMS_LEN];
 	struct view v;
-	char tbuf[32];
-	struct tm tm;
 	int i, n = 0, shown;
 	__u64 d;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	cli_wall_clock(NULL, tbuf);
 
 	if (j) {
 		json_begin_record(j, cumulative ? "summary" : "interval", TOOL);
