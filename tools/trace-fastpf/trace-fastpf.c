@@ -1997,7 +1997,10 @@ static void print_report(struct json *j, double secs, bool cumulative,
 	if (n > shown)
 		printf("%d more VM%s not shown (-n %lu)\n", n - shown,
 		       n - shown > 1 ? "s" : "", cli.top);
-	if (!n)
+	if (!n && live(M_DISCOVERY))
+		printf("no KVM VM seen%s: no process has a KVM VM file "
+		       "open\n", cli.pid ? " for this pid" : "");
+	else if (!n)
 		printf("no KVM VM seen%s: no live probe fired (a VM is found through its\n"
 		       "  page faults and the other live sources, see --features)\n",
 		       cli.pid ? " for this pid" : "");
