@@ -3,10 +3,12 @@
  * trace-fastpf's BPF self-test: synthetic events through the tool's real
  * BPF handlers (the raw_tp entry points at the end of trace-fastpf.bpf.c,
  * run with BPF_PROG_TEST_RUN) and through its real map reading, deltas
- * and JSON.  It includes the tool's source, so that the harness is beside
- * the tool and not in it.  Needs root (CAP_BPF and CAP_PERFMON): without,
+ * and JSON.  It includes the tool's main file and links its other
+ * objects, so that the harness is beside the tool and not in it.  Needs root (CAP_BPF and CAP_PERFMON): without,
  * it says so and skips.  V=1 prints every check.
  */
+#include <sys/prctl.h>
+#include <unistd.h>
 #define main trace_fastpf_main
 #include "trace-fastpf.c"
 #undef main
