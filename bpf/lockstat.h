@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * lockstat.h - types shared by lockstat.bpf.c and tools/lockstat/lockstat.c
+ * lockstat.h - types shared by lockstat.bpf.c and tools/lockstat/
  *
  * The BPF side keeps cumulative counters only.  User space takes a snapshot
  * each interval and prints the difference, so nothing is ever cleared under

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Types shared by trace-fastpf.bpf.c and tools/trace-fastpf/trace-fastpf.c.
+ * Types shared by trace-fastpf.bpf.c and tools/trace-fastpf/.
  *
  * All counters in the maps are cumulative since attach; user space turns
  * them into per-interval deltas.  Enum-valued events (RET_PF_*, outcomes,

@@ -2,10 +2,13 @@
 /*
  * lockstat's BPF self-test: synthetic lock events through the tool's real
  * BPF programs (BPF_PROG_TEST_RUN) and its real accounting.  It includes
- * the tool's source, so that the harness is beside the tool and not in
- * it.  Needs root (CAP_BPF and CAP_PERFMON): without, it says so and
+ * the tool's main file and links its other objects, so that the harness
+ * is beside the tool and not in it.  Needs root (CAP_BPF and CAP_PERFMON): without, it says so and
  * skips.  V=1 prints every check.
  */
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #define main lockstat_main
 #include "lockstat.c"
 #undef main
