@@ -192,6 +192,16 @@ bool json_kv_object_or_null(struct json *j, const char *k, bool ok)
 	return ok;
 }
 
+void json_feature_metric(struct json *j, const char *name, bool live,
+			 const char *info)
+{
+	json_key(j, name);
+	json_begin_object(j);
+	json_kv_bool(j, "live", live);
+	json_kv_string(j, live ? "source" : "reason", info);
+	json_end_object(j);
+}
+
 void json_begin_record(struct json *j, const char *type, const char *tool)
 {
 	json_begin_object(j);

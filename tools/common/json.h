@@ -62,6 +62,9 @@ bool json_kv_object_or_null(struct json *j, const char *key, bool ok);
 #define JSON_SCHEMA	1
 
 void json_begin_record(struct json *j, const char *type, const char *tool);
+/* a "features" record's metric: "NAME":{"live":..,"source"|"reason":INFO} */
+void json_feature_metric(struct json *j, const char *name, bool live,
+			 const char *info);
 /* @interval_ns: the interval's length, or for "summary" the run's */
 void json_record_head(struct json *j, uint64_t interval_ns, bool final,
 		      const char *source);

@@ -272,23 +272,33 @@ bool tp_btf_arg_is_struct_ptr(const char *tp, int arg, const char *st)
 	       !strcmp(btf__name_by_offset(btf, t->name_off), st);
 }
 
-bool btf_struct_has_member(const char *st, const char *member)
+/* byte offset of @member in @type (kind @kind, typedefs resolved); -1: none */
+long btf_member_offset(const char *type, int kind, const char *member)
 {
 	const struct btf_member *m;
 	const struct btf_type *t;
 	const struct btf *btf;
 	int id, i;
 
-	id = kernel_btf_find(st, BTF_KIND_STRUCT, &btf, NULL);
+	id = kernel_btf_find(type, kind, &btf, NULL);
 	if (id < 0)
-		return false;
+		return -1;
+	id = btf__resolve_type(btf, id);
+	if (id < 0)
+		return -1;
 	t = btf__type_by_id(btf, id);
+	if (!btf_is_composite(t))
+		return -1;
 	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++) {
+	for (i = 0; i < btf_vlen(t); i++, m++)
 		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	}
-	return false;
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+bool btf_struct_has_member(const char *st, const char *member)
+{
+	return btf_member_offset(st, BTF_KIND_STRUCT, member) >= 0;
 }
 
 /* call @fn for every enumerator of enum type @t; stop when it returns true */

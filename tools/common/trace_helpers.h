@@ -54,6 +54,7 @@ int tp_btf_nr_args(const char *tp);
 /* argument @arg (0: the first of TP_PROTO) of tracepoint @tp is a struct @st * */
 bool tp_btf_arg_is_struct_ptr(const char *tp, int arg, const char *st);
 bool btf_struct_has_member(const char *st, const char *member);
+long btf_member_offset(const char *type, int kind, const char *member);
 /* the value of enumerator @name in any kernel enum; 0 or -ENOENT */
 int btf_enum_value(const char *name, long long *val);
 

@@ -78,7 +78,6 @@ extern struct lockstat_bpf *skel;
 extern struct ksyms *ksyms;
 
 bool have_caps(void);
-long btf_member_offset(const char *type, int kind, const char *member);
 void probe_features(void);
 bool source_has_wait(int src);
 bool source_has_hold(int src);

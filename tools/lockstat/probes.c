@@ -63,29 +63,6 @@ struct probe probes[PR_NR] = {
 
 struct features feat;
 
-long btf_member_offset(const char *type, int kind, const char *member)
-{
-	const struct btf_member *m;
-	const struct btf_type *t;
-	const struct btf *btf;
-	int id, i;
-
-	id = kernel_btf_find(type, kind, &btf, NULL);
-	if (id < 0)
-		return -1;
-	id = btf__resolve_type(btf, id);
-	if (id < 0)
-		return -1;
-	t = btf__type_by_id(btf, id);
-	if (!btf_is_composite(t))
-		return -1;
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return btf_member_bit_offset(t, i) / 8;
-	return -1;
-}
-
 void probe_features(void)
 {
 	static char raw_why[160];
@@ -244,16 +221,6 @@ static const char *kind_names[] = {
 	[P_FENTRY_FEXIT] = "fentry+fexit", [P_TP_BTF] = "tp_btf",
 };
 
-static void metric_json(struct json *j, const char *name, bool live,
-			const char *info)
-{
-	json_key(j, name);
-	json_begin_object(j);
-	json_kv_bool(j, "live", live);
-	json_kv_string(j, live ? "source" : "reason", info);
-	json_end_object(j);
-}
-
 /* the "features" record: --features -j, and the first line of every -j run */
 void json_features(struct json *j)
 {
@@ -271,17 +238,20 @@ void json_features(struct json *j)
 		       feat.source_why);
 	json_key(j, "metrics");
 	json_begin_object(j);
-	metric_json(j, "wait_times", ok && source_has_wait(feat.source),
-		    ok && source_has_wait(feat.source) ?
-		    source_desc(feat.source) : "not measured by this source");
-	metric_json(j, "hold_times", ok && source_has_hold(feat.source),
-		    ok && source_has_hold(feat.source) ?
-		    source_desc(feat.source) : "not measured by this source");
-	metric_json(j, "vm_discovery", true, discovery_desc());
-	metric_json(j, "call_sites", env.nstacks > 0, env.nstacks > 0 ?
-		    (cli.verbose ? "kernel stack of each watched event, 32 frames" :
-		     "kernel stack of each watched event, 12 frames") :
-		    "off: --stacks N walks a kernel stack per watched event");
+	json_feature_metric(j, "wait_times", ok && source_has_wait(feat.source),
+			    ok && source_has_wait(feat.source) ?
+			    source_desc(feat.source) :
+			    "not measured by this source");
+	json_feature_metric(j, "hold_times", ok && source_has_hold(feat.source),
+			    ok && source_has_hold(feat.source) ?
+			    source_desc(feat.source) :
+			    "not measured by this source");
+	json_feature_metric(j, "vm_discovery", true, discovery_desc());
+	json_feature_metric(j, "call_sites", env.nstacks > 0, env.nstacks > 0 ?
+			    (cli.verbose ?
+			     "kernel stack of each watched event, 32 frames" :
+			     "kernel stack of each watched event, 12 frames") :
+			    "off: --stacks N walks a kernel stack per watched event");
 	json_end_object(j);
 	json_key(j, "probes");
 	json_begin_array(j);

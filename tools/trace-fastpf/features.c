@@ -240,14 +240,9 @@ void print_features(FILE *f, struct json *j)
 			       "fast-path outcomes from the fault's return value");
 		json_key(j, "metrics");
 		json_begin_object(j);
-		for (i = 0; i < M_NR; i++) {
-			json_key(j, metrics[i].name);
-			json_begin_object(j);
-			json_kv_bool(j, "live", metrics[i].live);
-			json_kv_string(j, metrics[i].live ? "source" : "reason",
-				       metrics[i].info);
-			json_end_object(j);
-		}
+		for (i = 0; i < M_NR; i++)
+			json_feature_metric(j, metrics[i].name, metrics[i].live,
+					    metrics[i].info);
 		json_end_object(j);
 		json_key(j, "probes");
 		json_begin_array(j);
