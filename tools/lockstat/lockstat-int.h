@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "lockstat.h"
@@ -82,7 +83,7 @@ void probe_features(void);
 bool source_has_wait(int src);
 bool source_has_hold(int src);
 void json_features(struct json *j);
-void print_features(void);
+void print_features(FILE *f, bool brief);
 int load_skel(bool stacks);
 int setup_bpf(void);
 void detach_all(void);

@@ -191,13 +191,13 @@ int main(int argc, char **argv)
 	probe_features();
 
 	if (cli.features) {
-		print_features();
+		print_features(stdout, false);
 		return feat.source >= 0 ? EXIT_OK : EXIT_NOPROBE;
 	}
 	if (feat.source < 0)
 		tool_die(TOOL, EXIT_NOPROBE, "%s", feat.source_why);
-	if (cli.verbose)
-		print_features();
+	if (!cli.json)
+		print_features(stderr, !cli.verbose);
 
 	if (site_tab_init(&prev_sites) || site_tab_init(&cur_sites)) {
 		fprintf(stderr, "%s: out of memory\n", TOOL);

@@ -16,6 +16,7 @@
 #include "lockstat.skel.h"
 #include "cli.h"
 #include "errors.h"
+#include "feature_report.h"
 #include "json.h"
 #include "vmscan.h"
 #include "trace_helpers.h"
@@ -221,52 +222,84 @@ static const char *kind_names[] = {
 	[P_FENTRY_FEXIT] = "fentry+fexit", [P_TP_BTF] = "tp_btf",
 };
 
+/* what --features reports, text or JSON; the strings live in static buffers */
+static void features_report(struct feature_report *r)
+{
+	static struct feature_metric fm[4];
+	static struct feature_probe fp[PR_NR];
+	static char names[PR_NR][96], btf[128], depmap[96], source[64];
+	static char raw[256], lockdep[256];
+	bool ok = feat.source >= 0;
+	bool wait = ok && source_has_wait(feat.source);
+	bool hold = ok && source_has_hold(feat.source);
+	int i, n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->tool = TOOL;
+	r->kernel = kernel_release();
+	if (ok) {
+		snprintf(source, sizeof(source), "%s%s",
+			 source_names[feat.source],
+			 env.source < 0 ? " (auto)" : "");
+		r->source = source;
+	}
+	r->source_detail = ok ? source_desc(feat.source) : feat.source_why;
+
+	snprintf(btf, sizeof(btf), "kernel BTF: yes; struct kvm: %s",
+		 feat.kvm_btf ? feat.kvm_btf_where : "NOT FOUND");
+	r->notes[n++] = btf;
+	if (feat.dep_map_off >= 0)
+		snprintf(depmap, sizeof(depmap),
+			 "rwlock_t: dep_map at offset %ld (lockdep kernel)",
+			 feat.dep_map_off);
+	else
+		snprintf(depmap, sizeof(depmap),
+			 "rwlock_t: no dep_map (no lockdep)");
+	r->notes[n++] = depmap;
+	if (feat.source != LS_SRC_RAW && feat.raw_why) {
+		snprintf(raw, sizeof(raw), "raw not possible: %s",
+			 feat.raw_why);
+		r->notes[n++] = raw;
+	}
+	if (feat.source != LS_SRC_LOCKDEP && feat.lockdep_why) {
+		snprintf(lockdep, sizeof(lockdep), "lockdep not possible: %s",
+			 feat.lockdep_why);
+		r->notes[n++] = lockdep;
+	}
+
+	fm[0] = (struct feature_metric){ "wait_times", wait, wait ?
+		source_desc(feat.source) : "not measured by this source" };
+	fm[1] = (struct feature_metric){ "hold_times", hold, hold ?
+		source_desc(feat.source) : "not measured by this source" };
+	fm[2] = (struct feature_metric){ "vm_discovery", true,
+		discovery_desc() };
+	fm[3] = (struct feature_metric){ "call_sites", env.nstacks > 0,
+		env.nstacks > 0 ? (cli.verbose ?
+		"kernel stack of each watched event, 32 frames" :
+		"kernel stack of each watched event, 12 frames") :
+		"off: --stacks N walks a kernel stack per watched event" };
+	r->metrics = fm;
+	r->nr_metrics = 4;
+
+	for (i = 0; i < PR_NR; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s/%s",
+			 kind_names[probes[i].kind], probes[i].target);
+		fp[i] = (struct feature_probe){ names[i], probes[i].ok,
+						probes[i].why, probes[i].role };
+	}
+	r->probes = fp;
+	r->nr_probes = PR_NR;
+}
+
 /* the "features" record: --features -j, and the first line of every -j run */
 void json_features(struct json *j)
 {
-	bool ok = feat.source >= 0;
-	char name[96];
-	int i;
+	struct feature_report r;
 
-	json_begin_record(j, "features", TOOL);
-	json_kv_string(j, "kernel", kernel_release());
-	if (ok)
-		json_kv_string(j, "source", source_names[feat.source]);
-	else
-		json_kv_null(j, "source");
-	json_kv_string(j, "source_detail", ok ? source_desc(feat.source) :
-		       feat.source_why);
-	json_key(j, "metrics");
-	json_begin_object(j);
-	json_feature_metric(j, "wait_times", ok && source_has_wait(feat.source),
-			    ok && source_has_wait(feat.source) ?
-			    source_desc(feat.source) :
-			    "not measured by this source");
-	json_feature_metric(j, "hold_times", ok && source_has_hold(feat.source),
-			    ok && source_has_hold(feat.source) ?
-			    source_desc(feat.source) :
-			    "not measured by this source");
-	json_feature_metric(j, "vm_discovery", true, discovery_desc());
-	json_feature_metric(j, "call_sites", env.nstacks > 0, env.nstacks > 0 ?
-			    (cli.verbose ?
-			     "kernel stack of each watched event, 32 frames" :
-			     "kernel stack of each watched event, 12 frames") :
-			    "off: --stacks N walks a kernel stack per watched event");
-	json_end_object(j);
-	json_key(j, "probes");
-	json_begin_array(j);
-	for (i = 0; i < PR_NR; i++) {
-		snprintf(name, sizeof(name), "%s/%s",
-			 kind_names[probes[i].kind], probes[i].target);
-		json_begin_object(j);
-		json_kv_string(j, "name", name);
-		json_kv_bool(j, "available", probes[i].ok);
-		if (!probes[i].ok)
-			json_kv_string(j, "reason", probes[i].why);
-		json_kv_string(j, "role", probes[i].role);
-		json_end_object(j);
-	}
-	json_end_array(j);
+	features_report(&r);
+	/* JSON keeps the source's name alone: "(auto)" is text only */
+	r.source = feat.source >= 0 ? source_names[feat.source] : NULL;
+	feature_report_json(j, &r);
 	json_kv_bool(j, "btf", true);
 	json_kv_bool(j, "kvm_btf", feat.kvm_btf);
 	json_kv_s64(j, "rwlock_dep_map_offset", feat.dep_map_off);
@@ -275,46 +308,23 @@ void json_features(struct json *j)
 	json_end_object(j);
 }
 
-void print_features(void)
+/* --features (@brief false), or the line at the start of a text run */
+void print_features(FILE *f, bool brief)
 {
-	int i;
+	struct feature_report r;
 
-	if (cli.json) {
-		struct json *j = json_new(stdout);
+	if (cli.json && !brief) {
+		struct json *j = json_new(f);
 
 		json_features(j);
 		json_free(j);
 		return;
 	}
-
-	printf("kernel          %s\n", kernel_release());
-	printf("kernel BTF      yes; struct kvm: %s\n",
-	       feat.kvm_btf ? feat.kvm_btf_where : "NOT FOUND");
-	for (i = 0; i < PR_NR; i++)
-		printf("%-12s %-22s %-4s %s%s%s\n", kind_names[probes[i].kind],
-		       probes[i].target, probes[i].ok ? "yes" : "no",
-		       probes[i].role, probes[i].ok ? "" : ": ",
-		       probes[i].ok ? "" : probes[i].why);
-	if (feat.dep_map_off >= 0)
-		printf("rwlock_t        dep_map at offset %ld (lockdep kernel)\n",
-		       feat.dep_map_off);
+	features_report(&r);
+	if (brief)
+		feature_report_brief(f, &r);
 	else
-		printf("rwlock_t        no dep_map (no lockdep)\n");
-	printf("source          %s%s\n",
-	       feat.source >= 0 ? source_names[feat.source] : "NONE",
-	       env.source < 0 ? " (auto)" : "");
-	printf("                %s\n", feat.source >= 0 ?
-	       source_desc(feat.source) : feat.source_why);
-	if (feat.source != LS_SRC_RAW && feat.raw_why)
-		printf("                (raw not possible: %s)\n", feat.raw_why);
-	if (feat.source != LS_SRC_LOCKDEP && feat.lockdep_why)
-		printf("                (lockdep not possible: %s)\n",
-		       feat.lockdep_why);
-	printf("VM discovery    %s\n", discovery_desc());
-	printf("call sites      %s\n", env.nstacks > 0 ?
-	       (cli.verbose ? "on: 32-frame stack walk per watched event" :
-		"on: 12-frame stack walk per watched event") :
-	       "off (--stacks N: a stack walk per watched event)");
+		feature_report_text(f, &r);
 }
 
 /* ------------------------------------------------------------------ */

@@ -77,7 +77,9 @@ fi
 # ---- features ----
 run "$tool" --features
 want 0 "--features"
-has "^source" "$tmp/out"
+has "^lockstat: source .*, kernel " "$tmp/out"
+has "^  METRIC  *STATE" "$tmp/out"
+has "^  PROBE  *STATE" "$tmp/out"
 cp "$tmp/out" "$tmp/features"
 run "$tool" --features --json
 want 0 "--features --json"
@@ -87,13 +89,12 @@ json_schema "$tmp/out"
 
 # ---- exit 5: a source the kernel cannot provide ----
 for src in raw lockdep; do
-	if grep -q "^source *$src" "$tmp/features"; then
+	if grep -q "^lockstat: source $src" "$tmp/features"; then
 		skipped "exit 5 with --source $src: available here"
 		continue
 	fi
 	run "$tool" --source "$src" 1 1
-	if grep -q "^source *NONE" "$tmp/features" ||
-	   ! grep -q "^source" "$tmp/features"; then
+	if grep -q "^lockstat: source NONE" "$tmp/features"; then
 		want 5 "--source $src (nothing attachable)"
 	else
 		# auto picked something else; an explicit $src must fail
@@ -107,6 +108,7 @@ run "$tool" 1 1
 want 0 "one 1s interval"
 has "interval 1" "$tmp/out"
 has "(final)" "$tmp/out"
+has "^lockstat: source .*, kernel .*\(every metric live\|n/a: \)" "$tmp/err"
 
 run "$tool" -p $$ 1 1
 want 0 "-p (a process without VMs)"

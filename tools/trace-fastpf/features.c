@@ -199,84 +199,51 @@ void decide_metrics(void)
 			   probes[P_DESTROY].why);
 }
 
-/* print @text from column @indent, wrapping at spaces before @width */
-static void print_wrapped(FILE *f, const char *text, int indent, int width)
-{
-	int col = indent, len;
-	const char *p = text, *sp;
-
-	while (*p) {
-		sp = strchr(p, ' ');
-		len = sp ? sp - p : (int)strlen(p);
-		if (col > indent && col + 1 + len > width) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-		}
-		fprintf(f, " %.*s", len, p);
-		col += 1 + len;
-		p += len;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', f);
-}
-
 const char *mode_name(void)
 {
 	return full_mode ? "full" : "fallback";
 }
 
-void print_features(FILE *f, struct json *j)
+/* --features: the table (@f) or the record (@j); with @brief, one line */
+void print_features(FILE *f, struct json *j, bool brief)
 {
+	struct feature_metric fm[M_NR];
+	struct feature_probe fp[P_NR];
+	struct feature_report r = {
+		.tool = TOOL,
+		.kernel = kernel_release(),
+		.source = mode_name(),
+		.source_detail = full_mode ?
+			"kvmmmu:fast_page_fault_pass: every fast-path pass" :
+			"no kvmmmu:fast_page_fault_pass in kernel BTF: "
+			"fast-path outcomes from the fault's return value",
+		.metrics = fm,
+		.nr_metrics = M_NR,
+		.probes = fp,
+		.nr_probes = P_NR,
+	};
 	int i;
 
-	if (j) {
-		json_begin_record(j, "features", TOOL);
-		json_kv_string(j, "kernel", kernel_release());
-		json_kv_string(j, "source", mode_name());
-		json_kv_string(j, "source_detail", full_mode ?
-			       "kvmmmu:fast_page_fault_pass: every fast-path pass" :
-			       "no kvmmmu:fast_page_fault_pass in kernel BTF: "
-			       "fast-path outcomes from the fault's return value");
-		json_key(j, "metrics");
-		json_begin_object(j);
-		for (i = 0; i < M_NR; i++)
-			json_feature_metric(j, metrics[i].name, metrics[i].live,
-					    metrics[i].info);
-		json_end_object(j);
-		json_key(j, "probes");
-		json_begin_array(j);
-		for (i = 0; i < P_NR; i++) {
-			json_begin_object(j);
-			json_kv_string(j, "name", probes[i].desc);
-			json_kv_bool(j, "available", attached(i));
-			if (!attached(i))
-				json_kv_string(j, "reason", probes[i].why);
-			json_end_object(j);
-		}
-		json_end_array(j);
-		if (tdp_mmu < 0)
-			json_kv_null(j, "tdp_mmu");
+	if (tdp_mmu >= 0)
+		r.notes[0] = tdp_mmu ? "kvm.tdp_mmu=Y" : "kvm.tdp_mmu=N";
+	for (i = 0; i < M_NR; i++)
+		fm[i] = (struct feature_metric){ metrics[i].name,
+						 metrics[i].live,
+						 metrics[i].info };
+	for (i = 0; i < P_NR; i++)
+		fp[i] = (struct feature_probe){ probes[i].desc, attached(i),
+						probes[i].why, NULL };
+	if (!j) {
+		if (brief)
+			feature_report_brief(f, &r);
 		else
-			json_kv_bool(j, "tdp_mmu", tdp_mmu);
-		json_end_object(j);
+			feature_report_text(f, &r);
 		return;
 	}
-	fprintf(f, "%s: %s mode, kernel %s\n", TOOL, mode_name(),
-		kernel_release());
-	if (!full_mode)
-		fprintf(f, "  (no kvmmmu:fast_page_fault_pass tracepoint in "
-			"kernel BTF)\n");
-	fprintf(f, "  %-16s %-5s %s\n", "METRIC", "STATE", "SOURCE / REASON");
-	for (i = 0; i < M_NR; i++) {
-		fprintf(f, "  %-16s %-5s", metrics[i].name,
-			metrics[i].live ? "live" : "n/a");
-		print_wrapped(f, metrics[i].info, 24, 79);
-	}
-	if (cli.verbose) {
-		fprintf(f, "  probes:\n");
-		for (i = 0; i < P_NR; i++)
-			fprintf(f, "    %-44s %s\n", probes[i].desc,
-				attached(i) ? "attached" : probes[i].why);
-	}
+	feature_report_json(j, &r);
+	if (tdp_mmu < 0)
+		json_kv_null(j, "tdp_mmu");
+	else
+		json_kv_bool(j, "tdp_mmu", tdp_mmu);
+	json_end_object(j);
 }

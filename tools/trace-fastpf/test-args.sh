@@ -48,13 +48,17 @@ fi
 
 # ---- runs (root) ----
 expect 0 "--features" -- --features
-has "fast_outcomes" "$tmp/out"
+has "^trace-fastpf: source .*, kernel " "$tmp/out"
+has "^  METRIC  *STATE" "$tmp/out"
+has "^  fast_outcomes " "$tmp/out"
+has "^  PROBE  *STATE" "$tmp/out"
 expect 0 "--features --json" -- --features --json
 has '^{"type":"features",.*"metrics":{' "$tmp/out"
 json_schema "$tmp/out"
 
 expect 0 "two 1 s intervals" -- 1 2
 has "interval 1.00 s" "$tmp/out"
+has "^trace-fastpf: source .*, kernel .*\(every metric live\|n/a: \)" "$tmp/err"
 has "totals since start" "$tmp/out"
 n=$(grep -c "interval 1\." "$tmp/out")
 [ "$n" = 2 ] && ok "  ... 2 interval reports" || bad "  ... $n interval reports, expected 2"

@@ -18,6 +18,7 @@
 #include "trace-fastpf.skel.h"
 #include "cli.h"
 #include "errors.h"
+#include "feature_report.h"
 #include "json.h"
 #include "prom.h"
 #include "trace_helpers.h"
@@ -93,7 +94,7 @@ void set_metric(int m, bool is_live, const char *fmt, ...)
 bool scan_expires(void);
 void decide_metrics(void);
 const char *mode_name(void);
-void print_features(FILE *f, struct json *j);
+void print_features(FILE *f, struct json *j, bool brief);
 
 /* vms.c: what the maps held at the last read, and at the one before */
 struct vcpu_rec {

@@ -198,11 +198,11 @@ int main(int argc, char **argv)
 		if (cli.features) {
 			/* --features reports, it does not fail */
 			j = cli.json ? json_new(stdout) : NULL;
-			print_features(stdout, j);
+			print_features(stdout, j, false);
 			json_free(j);
 			return EXIT_OK;
 		}
-		print_features(stderr, NULL);
+		print_features(stderr, NULL, false);
 		tool_die(TOOL, EXIT_NOPROBE, NULL);
 	}
 
@@ -284,22 +284,22 @@ int main(int argc, char **argv)
 			tool_die(TOOL, EXIT_RUNTIME, "out of memory");
 	}
 	if (!nr_attached && !cli.features) {
-		print_features(stderr, NULL);
+		print_features(stderr, NULL, false);
 		trace_fastpf_bpf__destroy(obj);
 		tool_die(TOOL, EXIT_NOPROBE, NULL);
 	}
 
 	if (cli.features) {
-		print_features(stdout, j);
+		print_features(stdout, j, false);
 		goto cleanup;
 	}
 	/* before the banner: whoever waits for it may signal right away */
 	cli_signals_install();
 
 	if (j)
-		print_features(NULL, j);
+		print_features(NULL, j, false);
 	else
-		print_features(stderr, NULL);
+		print_features(stderr, NULL, !cli.verbose);
 	if (!j)
 		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
 			cli.command ? " (the command's VMs)" :
