@@ -10,7 +10,7 @@
 #   make kernel-baseline   the same configuration without the series (FLAVOUR= too)
 #   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
-#   make negative   the checks that must fail do fail (6 checks, ~45 min)
+#   make negative   the checks that must fail do fail (7 checks, ~55 min)
 #   make install    the tools in $(prefix)/sbin, their man pages in section 8
 #                   (prefix=/usr/local, DESTDIR= for staging)
 #

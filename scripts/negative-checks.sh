@@ -13,6 +13,11 @@
 #   6. enabling dirty logging on a slot that leaves its 4KiB rmap SPTEs
 #      writable (patch 14's walk starting one level too high): the stress
 #      test's -E must find the writes that are never logged.
+#   7. a CLEAR_DIRTY_LOG that write-protects a huge SPTE (log initially set)
+#      and clears MMU-writable while its TLB flush waits for the end of the
+#      ioctl (patch 12 before the fourth review): the regression test's
+#      initset_huge_pt must see that shadowing a gfn under it flushes
+#      nothing.
 # Each check passes only if the step under test FAILS.  Prints N passed, N failed.
 set -uo pipefail
 
@@ -23,7 +28,7 @@ pass=0 fail=0
 result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "negative: ok - $2"; else
 	fail=$((fail + 1)); echo "negative: NOT OK - $2"; fi; }
 
-want() { case ",${NEG:-1,2,3,4,5,6}," in *",$1,"*) return 0 ;; esac; return 1; }
+want() { case ",${NEG:-1,2,3,4,5,6,7}," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # 1. A patch that does not apply, on a scratch worktree at the base.
 if want 1; then
@@ -240,6 +245,38 @@ if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tre
 else
 	tail -20 "$build/neg-mut-relog-build.log"
 	result 1 "enabling dirty logging that leaves 4KiB SPTEs writable (mutation or build failed)"
+fi
+git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
+fi
+
+# 7. Patch 12's huge SPTE write protection clearing MMU-writable again.
+#    Same mutant directory as check 4.
+if want 7; then
+mmu=$tree/arch/x86/kvm/mmu/mmu.c
+kmut=$build/kernel-mut
+python3 - "$mmu" <<'PYEOF3'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = ["rmap_write_protect(gfn_to_rmap(start, level, slot), false);",
+       "rmap_write_protect(gfn_to_rmap(end, level, slot), false);"]
+if any(s.count(o) != 1 for o in old):
+    sys.exit("negative: rmap_protect_huge_spte_locked() not as expected")
+for o in old:
+    s = s.replace(o, o.replace("false);", "true);"))
+open(p, "w").write(s)
+PYEOF3
+if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" debug >"$build/neg-mut-hugept-build.log" 2>&1; then
+	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
+		--initrd "$build/initramfs.cpio.gz" --plan mut-hugept --modes shadow \
+		--append "fastpf.rerun=0" --timeout 900 --logdir "$build/negative-hugept" \
+		--expect-fail &&
+		grep -aq 'FAIL initset_huge_pt: .* flushed TLBs 0 times' \
+			"$build/negative-hugept/shadow.console.log"
+	result $? "a huge SPTE write protection that clears MMU-writable without a flush fails initset_huge_pt"
+else
+	tail -20 "$build/neg-mut-hugept-build.log"
+	result 1 "a huge SPTE write protection that clears MMU-writable (mutation or build failed)"
 fi
 git -C "$tree" checkout -q -- arch/x86/kvm/mmu/mmu.c
 fi

@@ -85,6 +85,25 @@
  *    setting SMAP would switch to new shadow pages and rebuild the SPTE
  *    from the guest PTE, hiding the bug.
  *
+ *  initset_huge_pt (shadow paging only, skipped under TDP):
+ *    The slot is THP backed, the PDE maps G to A, and a guest write to G
+ *    makes KVM map G with a writable 2M SPTE H.  Dirty logging is enabled
+ *    with KVM_DIRTY_LOG_INITIALLY_SET, which leaves H writable, and the host
+ *    clears the log of G's first 64 pages: KVM write-protects H under
+ *    mmu_lock and flushes TLBs only when the whole CLEAR_DIRTY_LOG is done.
+ *    The host then makes page P of A a guest page table: it fills P with a
+ *    PTE to X and points the non-present PDE of gva W at P, behind KVM's
+ *    back.  The guest reads W.  KVM shadows P (account_shadowed()), and
+ *    write-protects P's gfn, which H maps.  That must flush TLBs
+ *    (remote_tlb_flush_requests rises by exactly 1 over the read):
+ *    account_shadowed() flushes only if it clears MMU-writable, so a dirty
+ *    log write protection that cleared MMU-writable on H, with its own
+ *    flush still pending while the rest of the ioctl runs without
+ *    mmu_lock, would leave another vCPU writing P through a stale writable
+ *    TLB entry, unseen by the new shadow page.  The race itself cannot be
+ *    forced here; the flush that closes it is checked.  The read must
+ *    return what the host put at X.
+ *
  * With TDP (npt=1/ept=1, either MMU) the guest page tables are not shadowed
  * and every sub-test passes trivially; alias_remap and read_then_write then
  * check plain dirty logging, and stale_user_smap a plain SMAP-allowed write
@@ -208,6 +227,15 @@ static void guest_stale_user_smap(uint64_t gva, uint64_t addr, uint64_t v1,
 	GUEST_DONE();
 }
 
+/* Write @v1 to @addr (in G), stop, read @w (its PT is P, in G), stop. */
+static void guest_huge_pt(uint64_t addr, uint64_t w, uint64_t v1)
+{
+	WRITE_ONCE(*(uint64_t *)addr, v1);
+	GUEST_SYNC(1);
+	GUEST_SYNC_ARGS(2, READ_ONCE(*(uint64_t *)w), 0, 0, 0);
+	GUEST_DONE();
+}
+
 static char read_param(const char *path)
 {
 	char c = '?';
@@ -233,6 +261,15 @@ static void print_mmu_mode(void)
 		       tdp == 'N' ? "shadow paging, the guest page tables are shadowed" :
 		       tdp == 'Y' ? "TDP, guest page tables not shadowed (passes trivially)" :
 		       "unknown");
+}
+
+/* Does KVM shadow the guest page tables (npt=0 or ept=0)? */
+static bool shadow_paging(void)
+{
+	char npt = read_param("/sys/module/kvm_amd/parameters/npt");
+	char ept = read_param("/sys/module/kvm_intel/parameters/ept");
+
+	return (npt != '?' ? npt : ept) == 'N';
 }
 
 static bool thp_usable(void)
@@ -827,13 +864,99 @@ out:
 	return pass;
 }
 
+#define HUGE_PT_OFF	(7 * 4096ul)		/* P: a page of G, not k's */
+#define HUGE_PT_W	(TEST_GVA + 4 * HPAGE)	/* W: a PDE of G's PD page */
+
+static int test_initset_huge_pt(const char *name)
+{
+	uint64_t a_k = GPA_A + OFF, p = GPA_A + HUGE_PT_OFF, x = GPA_X;
+	unsigned long *bm = bitmap_zalloc(TEST_NPAGES);
+	uint64_t huge0, huge1, flush0, flush1, *pde;
+	int level = PG_LEVEL_2M, ret = KSFT_PASS;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	TEST_ASSERT(bm, "ENOMEM");
+	if (!shadow_paging()) {
+		ksft_print_msg("%s: TDP: KVM does not shadow guest page tables, skipped\n",
+			       name);
+		free(bm);
+		return KSFT_SKIP;
+	}
+	if (!thp_usable() || !thp_configured() ||
+	    !kvm_check_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) {
+		ksft_print_msg("%s: needs THP and KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, skipped\n",
+			       name);
+		free(bm);
+		return KSFT_SKIP;
+	}
+
+	vm = create_vm(&vcpu, VM_MEM_SRC_ANONYMOUS_THP, 0);
+	vcpu_arch_set_entry_point(vcpu, guest_huge_pt);
+	vcpu_args_set(vcpu, 3, TEST_GVA + OFF, HUGE_PT_W, V1);
+	*hva64(vm, x) = X_INIT;
+
+	/* V1 to G, no dirty logging yet: a writable 2M SPTE H. */
+	huge0 = vm_get_stat(vm, "pages_2m");
+	run_to_stage(vcpu, name, 1, NULL);
+	huge1 = vm_get_stat(vm, "pages_2m");
+	if (huge1 <= huge0 || *hva64(vm, a_k) != V1) {
+		ksft_print_msg("%s: no 2M SPTE for G (pages_2m %lu -> %lu, no THP page?), skipped\n",
+			       name, huge0, huge1);
+		ret = KSFT_SKIP;
+		goto out;
+	}
+
+	/* Log initially all set: H stays writable until its gfns are cleared. */
+	vm_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		      KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
+	vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	bitmap_fill(bm, 64);
+	kvm_vm_clear_dirty_log(vm, TEST_SLOT, bm, 0, 64);
+
+	/* P becomes the guest PT of W, behind KVM's back. */
+	*hva64(vm, p) = x | PTE_PRESENT_MASK | PTE_WRITABLE_MASK;
+	pde = __vm_get_page_table_entry(vm, HUGE_PT_W, &level);
+	TEST_ASSERT(level == PG_LEVEL_2M && !(*pde & PTE_PRESENT_MASK),
+		    "%s: PDE of gva 0x%lx is 0x%lx, expected a non-present PDE",
+		    name, HUGE_PT_W, *pde);
+	WRITE_ONCE(*pde, p | PTE_PRESENT_MASK | PTE_WRITABLE_MASK);
+	ksft_print_msg("%s: host made gpa 0x%lx (in G, mapped by the 2M SPTE) the PT of gva 0x%lx\n",
+		       name, p, HUGE_PT_W);
+
+	flush0 = vm_get_stat(vm, "remote_tlb_flush_requests");
+	run_to_stage(vcpu, name, 2, &uc);
+	flush1 = vm_get_stat(vm, "remote_tlb_flush_requests");
+	ksft_print_msg("%s: guest read 0x%lx at gva 0x%lx; remote_tlb_flush_requests %lu -> %lu\n",
+		       name, uc.args[2], HUGE_PT_W, flush0, flush1);
+	if (uc.args[2] != X_INIT) {
+		ksft_print_msg("FAIL %s: read 0x%lx through the new PT, expected 0x%lx\n",
+			       name, uc.args[2], X_INIT);
+		ret = KSFT_FAIL;
+	}
+	if (flush1 - flush0 != 1) {
+		ksft_print_msg("FAIL %s: shadowing a gfn under the 2M SPTE that dirty logging made "
+			       "read-only flushed TLBs %lu times, expected 1: the write protection "
+			       "cleared MMU-writable without a flush under mmu_lock\n",
+			       name, flush1 - flush0);
+		ret = KSFT_FAIL;
+	}
+	if (!run_to_done(vcpu, name, "after the read"))
+		ret = KSFT_FAIL;
+out:
+	kvm_vm_free(vm);
+	free(bm);
+	return ret;
+}
+
 /* pde_noslot_huge stays last: it oopses a host without the fix. */
 enum { T_REMAP, T_REMAP_INVLPG, T_ALIAS_REMAP, T_READ_THEN_WRITE,
-       T_STALE_USER_SMAP, T_NOSLOT_HUGE, NR_TESTS };
+       T_STALE_USER_SMAP, T_INITSET_HUGE_PT, T_NOSLOT_HUGE, NR_TESTS };
 
 static const char * const test_name[NR_TESTS] = {
 	"pde_remap", "pde_remap_invlpg", "alias_remap", "read_then_write",
-	"stale_user_smap", "pde_noslot_huge",
+	"stale_user_smap", "initset_huge_pt", "pde_noslot_huge",
 };
 
 /* KSFT_PASS, KSFT_FAIL or KSFT_SKIP. */
@@ -856,6 +979,8 @@ static int run_test(int t)
 		break;
 	case T_STALE_USER_SMAP:
 		return test_stale_user_smap(test_name[t]);
+	case T_INITSET_HUGE_PT:
+		return test_initset_huge_pt(test_name[t]);
 	default:
 		pass = test_pde_noslot_huge(test_name[t]);
 		break;
@@ -877,7 +1002,7 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			printf("usage: %s [-t pde_remap|pde_remap_invlpg|alias_remap|"
-			       "read_then_write|stale_user_smap|pde_noslot_huge]\n", argv[0]);
+			       "read_then_write|stale_user_smap|initset_huge_pt|pde_noslot_huge]\n", argv[0]);
 			exit(opt == 'h' ? KSFT_PASS : KSFT_FAIL);
 		}
 	}
