@@ -86,23 +86,31 @@
  *    from the guest PTE, hiding the bug.
  *
  *  initset_huge_pt (shadow paging only, skipped under TDP):
- *    The slot is THP backed, the PDE maps G to A, and a guest write to G
- *    makes KVM map G with a writable 2M SPTE H.  Dirty logging is enabled
- *    with KVM_DIRTY_LOG_INITIALLY_SET, which leaves H writable, and the host
- *    clears the log of G's first 64 pages: KVM write-protects H under
- *    mmu_lock and flushes TLBs only when the whole CLEAR_DIRTY_LOG is done.
- *    The host then makes page P of A a guest page table: it fills P with a
- *    PTE to X and points the non-present PDE of gva W at P, behind KVM's
- *    back.  The guest reads W.  KVM shadows P (account_shadowed()), and
- *    write-protects P's gfn, which H maps.  That must flush TLBs
- *    (remote_tlb_flush_requests rises by exactly 1 over the read):
- *    account_shadowed() flushes only if it clears MMU-writable, so a dirty
- *    log write protection that cleared MMU-writable on H, with its own
- *    flush still pending while the rest of the ioctl runs without
- *    mmu_lock, would leave another vCPU writing P through a stale writable
- *    TLB entry, unseen by the new shadow page.  The race itself cannot be
- *    forced here; the flush that closes it is checked.  The read must
- *    return what the host put at X.
+ *    The slot is THP backed; the guest maps G to A and G2 to A+2M with 2M
+ *    PDEs and writes to both, so KVM maps them with writable 2M SPTEs H and
+ *    H2.  Dirty logging is enabled with KVM_DIRTY_LOG_INITIALLY_SET, which
+ *    leaves them writable, and the host clears the log of the first 64
+ *    pages of each: KVM write-protects H and H2 under mmu_lock and flushes
+ *    TLBs only when the whole CLEAR_DIRTY_LOG is done.  The host then makes
+ *    page P of A a guest page table: it fills P with a PTE to X and points
+ *    the non-present PDE of gva W at P, behind KVM's back.  The guest reads
+ *    W.  KVM shadows P (account_shadowed()) and write-protects P's gfn,
+ *    which H maps: that must flush TLBs.  account_shadowed() flushes only
+ *    if it clears MMU-writable, so a dirty log write protection that
+ *    cleared MMU-writable on H, with its own flush still pending while the
+ *    rest of the ioctl runs without mmu_lock, would leave another vCPU
+ *    writing P through a stale writable TLB entry, unseen by the new
+ *    shadow page.  The race itself cannot be forced here; the flush that
+ *    closes it is checked: remote_tlb_flush_requests must rise over the
+ *    read (by exactly 1 in every run so far; "at least 1" is checked,
+ *    because an mmu notifier invalidation of the VM's memory in that
+ *    window, from khugepaged or compaction, would add one).  The read must
+ *    return what the host put at X.  Then the guest writes to G2, which
+ *    must appear in the dirty log: the CLEAR did make the huge SPTEs
+ *    read-only (H2 is not touched by the shadowing of P).  This checks the
+ *    flush that this series relies on (spte.h's rule); a kernel that
+ *    instead flushed before releasing mmu_lock in the CLEAR would fail it
+ *    and would be correct.
  *
  * With TDP (npt=1/ept=1, either MMU) the guest page tables are not shadowed
  * and every sub-test passes trivially; alias_remap and read_then_write then
@@ -227,12 +235,19 @@ static void guest_stale_user_smap(uint64_t gva, uint64_t addr, uint64_t v1,
 	GUEST_DONE();
 }
 
-/* Write @v1 to @addr (in G), stop, read @w (its PT is P, in G), stop. */
-static void guest_huge_pt(uint64_t addr, uint64_t w, uint64_t v1)
+/*
+ * Write @v1 to @addr (in G) and @addr2 (in G2), stop; read @w (its PT is P,
+ * in G), stop; write @v2 to @addr2, stop.
+ */
+static void guest_huge_pt(uint64_t addr, uint64_t addr2, uint64_t w,
+			  uint64_t v1, uint64_t v2)
 {
 	WRITE_ONCE(*(uint64_t *)addr, v1);
+	WRITE_ONCE(*(uint64_t *)addr2, v1);
 	GUEST_SYNC(1);
 	GUEST_SYNC_ARGS(2, READ_ONCE(*(uint64_t *)w), 0, 0, 0);
+	WRITE_ONCE(*(uint64_t *)addr2, v2);
+	GUEST_SYNC(3);
 	GUEST_DONE();
 }
 
@@ -866,10 +881,12 @@ out:
 
 #define HUGE_PT_OFF	(7 * 4096ul)		/* P: a page of G, not k's */
 #define HUGE_PT_W	(TEST_GVA + 4 * HPAGE)	/* W: a PDE of G's PD page */
+#define HUGE_G2		(TEST_GVA + HPAGE)	/* G2: the second 2M page */
+#define GPA_A2		(GPA_A + HPAGE)
 
 static int test_initset_huge_pt(const char *name)
 {
-	uint64_t a_k = GPA_A + OFF, p = GPA_A + HUGE_PT_OFF, x = GPA_X;
+	uint64_t a_k = GPA_A + OFF, a2_k = GPA_A2 + OFF, p = GPA_A + HUGE_PT_OFF;
 	unsigned long *bm = bitmap_zalloc(TEST_NPAGES);
 	uint64_t huge0, huge1, flush0, flush1, *pde;
 	int level = PG_LEVEL_2M, ret = KSFT_PASS;
@@ -893,30 +910,35 @@ static int test_initset_huge_pt(const char *name)
 	}
 
 	vm = create_vm(&vcpu, VM_MEM_SRC_ANONYMOUS_THP, 0);
+	virt_map_level(vm, HUGE_G2, GPA_A2, HPAGE, PG_LEVEL_2M);
 	vcpu_arch_set_entry_point(vcpu, guest_huge_pt);
-	vcpu_args_set(vcpu, 3, TEST_GVA + OFF, HUGE_PT_W, V1);
-	*hva64(vm, x) = X_INIT;
+	vcpu_args_set(vcpu, 5, TEST_GVA + OFF, HUGE_G2 + OFF, HUGE_PT_W, V1, V2);
+	*hva64(vm, GPA_X) = X_INIT;
 
-	/* V1 to G, no dirty logging yet: a writable 2M SPTE H. */
+	/* V1 to G and G2, no dirty logging yet: writable 2M SPTEs H and H2. */
 	huge0 = vm_get_stat(vm, "pages_2m");
 	run_to_stage(vcpu, name, 1, NULL);
 	huge1 = vm_get_stat(vm, "pages_2m");
-	if (huge1 <= huge0 || *hva64(vm, a_k) != V1) {
-		ksft_print_msg("%s: no 2M SPTE for G (pages_2m %lu -> %lu, no THP page?), skipped\n",
-			       name, huge0, huge1);
+	if (huge1 < huge0 + 2 || *hva64(vm, a_k) != V1 || *hva64(vm, a2_k) != V1) {
+		ksft_print_msg("%s: G and G2 not both mapped by 2M SPTEs (pages_2m %lu -> %lu, "
+			       "no THP page?), skipped\n", name, huge0, huge1);
 		ret = KSFT_SKIP;
 		goto out;
 	}
 
-	/* Log initially all set: H stays writable until its gfns are cleared. */
+	/*
+	 * Log initially all set: H and H2 stay writable until their gfns are
+	 * cleared.  Clear the first 64 pages of each.
+	 */
 	vm_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
 		      KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
 	vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
-	bitmap_fill(bm, 64);
-	kvm_vm_clear_dirty_log(vm, TEST_SLOT, bm, 0, 64);
+	bm[0] = ~0ul;					/* pages 0-63 of G */
+	bm[HPAGE / PAGE_SIZE / BITS_PER_LONG] = ~0ul;	/* and of G2 */
+	kvm_vm_clear_dirty_log(vm, TEST_SLOT, bm, 0, HPAGE / PAGE_SIZE + 64);
 
 	/* P becomes the guest PT of W, behind KVM's back. */
-	*hva64(vm, p) = x | PTE_PRESENT_MASK | PTE_WRITABLE_MASK;
+	*hva64(vm, p) = GPA_X | PTE_PRESENT_MASK | PTE_WRITABLE_MASK;
 	pde = __vm_get_page_table_entry(vm, HUGE_PT_W, &level);
 	TEST_ASSERT(level == PG_LEVEL_2M && !(*pde & PTE_PRESENT_MASK),
 		    "%s: PDE of gva 0x%lx is 0x%lx, expected a non-present PDE",
@@ -935,14 +957,26 @@ static int test_initset_huge_pt(const char *name)
 			       name, uc.args[2], X_INIT);
 		ret = KSFT_FAIL;
 	}
-	if (flush1 - flush0 != 1) {
+	if (flush1 == flush0) {
 		ksft_print_msg("FAIL %s: shadowing a gfn under the 2M SPTE that dirty logging made "
-			       "read-only flushed TLBs %lu times, expected 1: the write protection "
-			       "cleared MMU-writable without a flush under mmu_lock\n",
-			       name, flush1 - flush0);
+			       "read-only flushed TLBs 0 times, expected at least 1: the write "
+			       "protection cleared MMU-writable without a flush under mmu_lock\n",
+			       name);
 		ret = KSFT_FAIL;
 	}
-	if (!run_to_done(vcpu, name, "after the read"))
+
+	/* V2 to G2: the CLEAR made H2 read-only, so the write is logged. */
+	run_to_stage(vcpu, name, 3, NULL);
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bm);
+	ksft_print_msg("%s: guest wrote 0x%lx to gva 0x%lx (gpa 0x%lx, in G2): 0x%lx, dirty %d\n",
+		       name, V2, HUGE_G2 + OFF, a2_k, *hva64(vm, a2_k), logged(bm, a2_k));
+	if (*hva64(vm, a2_k) != V2 || !logged(bm, a2_k)) {
+		ksft_print_msg("FAIL %s: the write to G2 after the CLEAR is %s: the CLEAR left "
+			       "the 2M SPTE writable\n", name,
+			       *hva64(vm, a2_k) != V2 ? "missing" : "not in the dirty log");
+		ret = KSFT_FAIL;
+	}
+	if (!run_to_done(vcpu, name, "after the write to G2"))
 		ret = KSFT_FAIL;
 out:
 	kvm_vm_free(vm);
