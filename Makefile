@@ -6,7 +6,7 @@
 #   make tree     build/linux = linux-source-6.12 + patches/ (git am)
 #   make patches  export build/linux's commits back into patches/
 #   make kernel   debug flavour (lockdep, KVM_PROVE_MMU, LOCK_STAT);
-#                 FLAVOUR=kcsan or FLAVOUR=kasan adds a race detector
+#                 FLAVOUR=kcsan, kcsan-strict or kasan adds a race detector
 #   make kernel-baseline   the same configuration without the series (FLAVOUR= too)
 #   make soak / make bench / make overhead / make race   long runs, not part of check
 #   make bisect-build   every patch of the series builds KVM on its own (x86_64, i386)
@@ -21,8 +21,8 @@
 BUILD     ?= $(CURDIR)/build
 TREE      := $(BUILD)/linux
 BASE_TREE := $(BUILD)/base/linux
-# FLAVOUR=kcsan or kasan: the debug configuration plus a race detector, in
-# build/kernel-$(FLAVOUR); kernel, selftests, soak, check use it.
+# FLAVOUR=kcsan, kcsan-strict or kasan: the debug configuration plus a race
+# detector, in build/kernel-$(FLAVOUR); kernel, selftests, soak, check use it.
 FLAVOUR   ?= debug
 KDEBUG    := $(BUILD)/kernel-$(FLAVOUR)
 # The unpatched kernel in the same flavour: kernel-baseline, or

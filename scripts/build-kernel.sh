@@ -6,6 +6,7 @@
 #   baseline : unpatched tree, same configuration, for side-by-side runs
 #   kcsan    : debug + kcsan.config (data races)
 #   kasan    : debug + kasan.config (KASAN and KFENCE)
+#   kcsan-strict : kcsan + kcsan-strict.config (CONFIG_KCSAN_STRICT)
 #   release  : kvm.config only
 set -euo pipefail
 
@@ -15,6 +16,7 @@ frags=("$top/config/kvm.config")
 case "$flavour" in
 debug | baseline) frags+=("$top/config/debug.config") ;;
 kcsan | kasan) frags+=("$top/config/debug.config" "$top/config/$flavour.config") ;;
+kcsan-strict) frags+=("$top/config/debug.config" "$top/config/kcsan.config" "$top/config/kcsan-strict.config") ;;
 release) ;;
 *) echo "build-kernel: unknown flavour $flavour" >&2; exit 2 ;;
 esac
@@ -22,7 +24,7 @@ esac
 mkdir -p "$out"
 # Instrumented flavours compile every object differently: their own cache,
 # so that they do not evict the debug flavour's.
-case "$flavour" in kcsan | kasan)
+case "$flavour" in kcsan | kasan | kcsan-strict)
 	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}-$flavour ;;
 esac
 export CCACHE_BASEDIR=$(dirname "$src")
