@@ -144,6 +144,14 @@ int cli_parse_seconds(const char *s, __u64 min_ns, __u64 max_ns, __u64 *ns);
 const char *cli_fmt_seconds(__u64 ns, char *buf, size_t len);
 
 /*
+ * The banner, on standard error in every output mode so that standard output
+ * carries only reports: "Tracing @what (source @source[, pid N | , the
+ * command's VMs][, Ns interval][, for Ns]). Hit Ctrl-C to end."  Scripts wait
+ * for it before they signal or start a workload.
+ */
+void cli_banner(const char *what, const char *source);
+
+/*
  * What -p PID names: the tgid of @pid (== @pid for a process; another
  * value when @pid is a thread of that process), or -ESRCH if there is no
  * such task.  @pid itself if it exists but /proc cannot tell.

@@ -81,6 +81,24 @@ const char *cli_fmt_seconds(__u64 ns, char *buf, size_t len)
 	return buf;
 }
 
+void cli_banner(const char *what, const char *source)
+{
+	char secs[32];
+
+	fprintf(stderr, "Tracing %s (source %s", what, source);
+	if (cli.command)
+		fprintf(stderr, ", the command's VMs");
+	else if (cli.pid)
+		fprintf(stderr, ", pid %d", (int)cli.pid);
+	if (cli.interval_ns)
+		fprintf(stderr, ", %ss interval",
+			cli_fmt_seconds(cli.interval_ns, secs, sizeof(secs)));
+	if (cli.duration_ns)
+		fprintf(stderr, ", for %ss",
+			cli_fmt_seconds(cli.duration_ns, secs, sizeof(secs)));
+	fprintf(stderr, "). Hit Ctrl-C to end.\n");
+}
+
 /* ---- -p ---- */
 
 pid_t cli_pid_tgid(pid_t pid)

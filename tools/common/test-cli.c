@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Tests of the libbpf-free part of the command-line convention
- * (cli_run.c): seconds values, the -p check, the signals that end a run,
- * the report clock, the order of the VMs (-s, -n).  Built and run by "make -C tools check"; output as
- * test-vmname.c.  Nothing here passes or fails on how long things take:
- * the report clock is driven with made-up times.
+ * (cli_run.c): seconds values, the banner, the -p check, the signals that
+ * end a run, the report clock, the order of the VMs (-s, -n).  Built and run
+ * by "make -C tools check"; output as test-vmname.c.  Nothing here passes
+ * or fails on how long things take: the report clock is driven with made-up
+ * times.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +49,40 @@ static void fmt_is(__u64 ns, const char *want)
 	cli_fmt_seconds(ns, buf, sizeof(buf));
 	check(!strcmp(buf, want), "%llu ns prints as '%s' (got '%s')",
 	      (unsigned long long)ns, want, buf);
+}
+
+/* cli_banner() with the given -p/-c/interval/-d, captured from stderr */
+static void banner_is(pid_t pid, const char *cmd, __u64 interval_ns,
+		      __u64 duration_ns, const char *want)
+{
+	char buf[256] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	if (!tmp || saved < 0) {
+		check(false, "banner: tmpfile/dup: %s", strerror(errno));
+		return;
+	}
+	cli.pid = pid;
+	cli.command = cmd;
+	cli.interval_ns = interval_ns;
+	cli.duration_ns = duration_ns;
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	cli_banner("X", "src");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+	cli.pid = 0;
+	cli.command = NULL;
+	cli.interval_ns = cli.duration_ns = 0;
+	check(!strcmp(buf, want), "banner on stderr: '%s' (got '%s')", want,
+	      buf);
 }
 
 static pid_t thread_tid;
@@ -276,6 +311,13 @@ int main(void)
 	fmt_is(S(1) / 8, "0.125");
 	fmt_is(S(86400), "86400");
 	fmt_is(S(3) + 1, "3.000000001");
+
+	banner_is(0, NULL, 0, 0,
+		  "Tracing X (source src). Hit Ctrl-C to end.\n");
+	banner_is(42, NULL, S(1) / 2, S(30), "Tracing X (source src, pid 42, "
+		  "0.5s interval, for 30s). Hit Ctrl-C to end.\n");
+	banner_is(42, "true", S(1), 0, "Tracing X (source src, the command's "
+		  "VMs, 1s interval). Hit Ctrl-C to end.\n");
 
 	test_pid();
 	test_signals();

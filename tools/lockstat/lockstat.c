@@ -172,7 +172,6 @@ static void sleep_until(__u64 deadline)
 int main(int argc, char **argv)
 {
 	struct cli_ticker tk;
-	char secs[32];
 	__u64 last;
 	int err;
 
@@ -221,25 +220,12 @@ int main(int argc, char **argv)
 	scan_vms();
 	/* before the banner: whoever waits for it may signal right away */
 	cli_signals_install();
-	if (cli.json) {
+	if (cli.json)
 		json_features(jw);
-		fprintf(stderr, "%s: tracing kvm->mmu_lock (source %s)\n", TOOL,
-			source_names[feat.source]);
-	} else {
-		printf("Tracing kvm->mmu_lock (source %s%s)", source_names[feat.source],
-		       cli.pid ? ", one VMM" : "");
-		if (cli.interval_ns)
-			printf(", %ss interval", cli_fmt_seconds(cli.interval_ns,
-				secs, sizeof(secs)));
-		if (cli.duration_ns)
-			printf(", for %ss", cli_fmt_seconds(cli.duration_ns,
-				secs, sizeof(secs)));
-		printf(". Hit Ctrl-C to end.\n");
-		if (!env.nstacks)
-			printf("No call sites: --stacks N walks a stack per "
-			       "event to find them.\n");
-		fflush(stdout);
-	}
+	cli_banner("kvm->mmu_lock", source_names[feat.source]);
+	if (!cli.json && !env.nstacks)
+		fprintf(stderr, "No call sites: --stacks N walks a stack per "
+			"event to find them.\n");
 
 	cli_command_start();
 	cli_ticker_start(&tk);

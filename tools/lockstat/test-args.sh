@@ -135,7 +135,7 @@ json_schema "$tmp/out"
 # ---- sub-second intervals, -d, -p, SIGHUP/SIGTERM/SIGINT (shared) ----
 run "$tool" 0.5 1
 want 0 "0.5 1"
-has "0.5s interval" "$tmp/out"
+has "0.5s interval" "$tmp/err"
 cli_run_checks '(final)' '"final":true' 'racing kvm->mmu_lock' \
 	'racing kvm->mmu_lock'
 

@@ -300,10 +300,7 @@ int main(int argc, char **argv)
 		print_features(NULL, j, false);
 	else
 		print_features(stderr, NULL, !cli.verbose);
-	if (!j)
-		fprintf(stderr, "Tracing%s... Hit Ctrl-C to end.\n",
-			cli.command ? " (the command's VMs)" :
-			cli.pid ? " (filtered by pid)" : "");
+	cli_banner("KVM page faults", mode_name());
 
 	cli_command_start();
 	/* the VMs that exist already: their VMM's notifier events are theirs */

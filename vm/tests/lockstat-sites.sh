@@ -20,7 +20,7 @@ mkdir -p $out
 
 ./lockstat --json -v --stacks=12 3600 > $out/tool.json 2> $out/tool.err &
 tool=$!
-wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
+wait_attached $tool $out/tool.err 'Tracing kvm->mmu_lock (source' || exit 1
 ./dirty_log_perf_test -v 2 -i 5 -b 16M > $out/test.out 2>&1
 rc=$?
 if [ $rc = 0 ]; then

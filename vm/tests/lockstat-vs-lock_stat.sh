@@ -29,7 +29,7 @@ mkdir -p $out
 echo 0 > /proc/lock_stat
 ./lockstat --json --prom $out/tool.prom 1 > $out/tool.json 2> $out/tool.err &
 tool=$!
-wait_attached $tool $out/tool.err 'kvm->mmu_lock (source' || exit 1
+wait_attached $tool $out/tool.err 'Tracing kvm->mmu_lock (source' || exit 1
 # Only the VM's lock is compared: clear once more now that the tool is
 # attached, so both start from the same moment.
 echo 0 > /proc/lock_stat

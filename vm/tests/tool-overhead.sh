@@ -25,7 +25,7 @@ with_tool() {
 i=1
 while [ $i -le "$reps" ]; do
 	echo "overhead: tool=none rep=$i dirty_s=$(run)"
-	echo "overhead: tool=trace-fastpf rep=$i dirty_s=$(with_tool Tracing ./trace-fastpf 1)"
-	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool 'kvm->mmu_lock (source' ./lockstat 1)"
+	echo "overhead: tool=trace-fastpf rep=$i dirty_s=$(with_tool 'Tracing KVM page faults' ./trace-fastpf 1)"
+	echo "overhead: tool=lockstat rep=$i dirty_s=$(with_tool 'Tracing kvm->mmu_lock (source' ./lockstat 1)"
 	i=$((i + 1))
 done
