@@ -99,7 +99,7 @@ def other_problems(r):
 
 def boot_once(args, mode):
     append = " ".join([
-        "console=ttyS0", "panic=-1", "loglevel=5", "log_buf_len=8M",
+        "console=ttyS0", "fastpf.out=ttyS1", "panic=-1", "loglevel=5", "log_buf_len=8M",
         "sysctl.kernel.hung_task_timeout_secs=60",
         # Under a loaded TCG host the clocksource watchdog can mark the TSC
         # unstable mid-plan; the switch to hpet then flips the
@@ -112,9 +112,15 @@ def boot_once(args, mode):
         "fastpf.rerun=1" if multi_threaded(args) else "",
         args.append,
     ]).strip()
+    # Two serial ports on one stream: ttyS0 carries the kernel's console,
+    # ttyS1 the plan's output (vm/init, fastpf.out=ttyS1).  A kernel message
+    # raised in the tty write path under a port's lock (a KCSAN report in
+    # the 8250 driver) then prints through the other port; on one port,
+    # serial8250_console_write() spins on the lock its own caller holds.
     cmd = [args.qemu, "-accel", args.accel, "-cpu", "max",
            "-smp", str(args.smp), "-m", args.mem, "-display", "none",
-           "-serial", "stdio", "-monitor", "none", "-no-reboot",
+           "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
+           "-serial", "chardev:con", "-monitor", "none", "-no-reboot",
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", append]
     log_path = os.path.join(args.logdir, f"{mode}.console.log")
     t0 = time.monotonic()
