@@ -9,7 +9,7 @@ out=$(realpath -m "$1") selftests=$(realpath "$2") tools=${3:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tests=(dirty_log_test dirty_log_perf_test set_memory_region_test
 	memslot_modification_stress_test access_tracking_perf_test
-	demand_paging_test kvm_binary_stats_test)
+	demand_paging_test kvm_binary_stats_test x86_64/xapic_ipi_test)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -20,10 +20,11 @@ for applet in $(/bin/busybox --list); do
 done
 install -m 0755 "$top/vm/init" "$root/init"
 gcc -O2 -static -o "$root/bin/holdvm" "$top/vm/holdvm.c"
+gcc -O2 -static -o "$root/bin/fpuloop" "$top/vm/fpuloop.c"
 install -m 0755 "$top"/vm/tests/*.sh "$root/tests/"
 cp "$top"/vm/plans/* "$root/plans/"
 for t in "${tests[@]}"; do
-	install -m 0755 "$selftests/$t" "$root/tests/$t"
+	install -m 0755 "$selftests/$t" "$root/tests/$(basename "$t")"
 done
 for t in "$selftests"/x86_64/*; do
 	[ -x "$t" ] && [ -f "$top/selftests/kvm/x86_64/$(basename "$t").c" ] &&
