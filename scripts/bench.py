@@ -124,7 +124,8 @@ def main():
                     kernel=kernels[name], initrd=args.initrd, plan=args.plan,
                     timeout=args.timeout, logdir=os.path.join(args.out, name),
                     append=args.append, qemu="qemu-system-x86_64", accel=vmtest.ACCEL,
-                    smp=2, mem="4G")
+                    smp=None, cpu0=False, mem="4G")
+                ns.smp = vmtest.default_smp(ns)
                 os.makedirs(ns.logdir, exist_ok=True)
                 kept = os.path.join(ns.logdir, f"{mode}.{rep}.console.log")
                 if args.from_logs:

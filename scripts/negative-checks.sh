@@ -206,13 +206,13 @@ PYEOF2
 if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" kasan >"$build/neg-mut-rcu-build.log" 2>&1; then
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes legacy-tdp \
-		--accel tcg,thread=multi --append "fastpf.rerun=0 kvm.mut_free_now=1" \
+		--accel tcg,thread=multi --cpu0 --append "kvm.mut_free_now=1" \
 		--timeout 900 --logdir "$build/negative-rcufree" --expect-fail &&
 		grep -aqE 'KASAN: (slab-)?use-after-free' "$build/negative-rcufree/legacy-tdp.console.log"
 	result $? "a shadow page freed under a lockless walk the flush did not wait for: KASAN reports a use-after-free"
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --plan mut-rcufree --modes legacy-tdp \
-		--accel tcg,thread=multi --append "fastpf.rerun=0" \
+		--accel tcg,thread=multi --cpu0 \
 		--timeout 900 --logdir "$build/negative-rcufree-control"
 	result $? "control: the same walk with shadow pages freed after a grace period is clean"
 else
@@ -238,7 +238,7 @@ PYEOF2
 if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" debug >"$build/neg-mut-relog-build.log" 2>&1; then
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --plan mut-relog --modes shadow \
-		--append "fastpf.rerun=0" --timeout 900 --logdir "$build/negative-relog" \
+		--timeout 900 --logdir "$build/negative-relog" \
 		--expect-fail &&
 		grep -aq 'MISSING dirty bit' "$build/negative-relog/shadow.console.log"
 	result $? "enabling dirty logging that leaves 4KiB rmap SPTEs writable loses dirty pages the stress test finds"
@@ -269,7 +269,7 @@ PYEOF3
 if [ $? = 0 ] && flock "$build/.build.lock" "$top/scripts/build-kernel.sh" "$tree" "$kmut" debug >"$build/neg-mut-hugept-build.log" 2>&1; then
 	python3 "$top/scripts/vmtest.py" --kernel "$kmut/arch/x86/boot/bzImage" \
 		--initrd "$build/initramfs.cpio.gz" --plan mut-hugept --modes shadow \
-		--append "fastpf.rerun=0" --timeout 900 --logdir "$build/negative-hugept" \
+		--timeout 900 --logdir "$build/negative-hugept" \
 		--expect-fail &&
 		grep -aq 'FAIL initset_huge_pt: .* flushed TLBs 0 times' \
 			"$build/negative-hugept/shadow.console.log"
