@@ -69,6 +69,8 @@ struct fpf_vm {
 	__u32 has_seq;		/* seq_first/seq_last are meaningful */
 	__u32 scan_gen;		/* last iterator pass that found it, 0: none */
 	__u32 pad;
+	char comm[16];		/* the VMM's comm, taken with pid_from_vcpu:
+				 * names a VM whose process is gone */
 	__u64 seq_first;	/* mmu_invalidate_seq when first seen */
 	__u64 seq_last;		/* ... after the latest invalidate end */
 	__u64 created_ns;	/* when the tool first saw it */

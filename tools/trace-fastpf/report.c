@@ -82,8 +82,12 @@ const char *rec_name(struct vm_rec *r)
 		vm_name(0, unknown, sizeof(unknown));
 		return unknown;
 	}
-	vm_name(vm_pid(r), r->name, sizeof(r->name));
+	/* the comm BPF took names a VM whose process is already gone */
+	vm_name_comm(vm_pid(r), r->have_vm && r->cur.pid_from_vcpu ?
+		     r->cur.comm : NULL, r->name, sizeof(r->name));
 	vm_comm(vm_pid(r), r->comm, sizeof(r->comm));
+	if (!r->comm[0] && r->have_vm && r->cur.pid_from_vcpu)
+		snprintf(r->comm, sizeof(r->comm), "%.15s", r->cur.comm);
 	return r->name;
 }
 
