@@ -143,10 +143,14 @@ check-vm: initramfs qemu
 
 check: check-tools check-vm
 
+# Both tools on this machine's kernel first, then on the patched kernel in
+# each MMU mode.
 demo: initramfs qemu
+	$(Q)scripts/demo-host.sh $(TOOLS_OUT)/bin $(SELFTESTS)
+	$(Q)echo "==== make demo, part 2: the patched kernel under QEMU, modes $(MODES)"
 	$(Q)python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(BZIMAGE) --initrd $(INITRD) \
 		--plan demo --modes $(MODES) --timeout $(VMTEST_TIMEOUT) \
-		--logdir $(BUILD)/demo
+		--logdir $(BUILD)/demo --show-output --append fastpf.tail=400
 
 soak: initramfs qemu $(SOAK_DEPS)
 	$(Q)python3 scripts/vmtest.py --qemu $(QEMU_BIN) --kernel $(SOAK_IMAGE) --initrd $(INITRD) \

@@ -185,7 +185,7 @@ def boot_once(args, mode):
 def parse(text, mode, timed_out, elapsed, log_path, limit):
     res = {"mode": mode, "tests": {}, "counters": {}, "problems": [],
            "elapsed": elapsed, "log": log_path, "planned": None, "lock_stat": [],
-           "text": text, "fail_tail": {}, "enums": {}}
+           "text": text, "fail_tail": {}, "enums": {}, "output": {}}
     in_dmesg = False
     done = False
     recent = []
@@ -205,6 +205,8 @@ def parse(text, mode, timed_out, elapsed, log_path, limit):
         if m and not in_dmesg:
             ok, _, name, directive = m.groups()
             res["tests"][name] = (ok == "ok", directive or "")
+            res["output"][name] = [t[2:] for t in recent
+                                   if not t.startswith("# fastpf ")]
             if ok != "ok":
                 res["fail_tail"][name] = recent[-8:]
             recent = []
@@ -270,6 +272,9 @@ def main():
                          "(Documentation/qemu-bug-ignne-hflags2.md)")
     ap.add_argument("--mem", default="4G",
                     help="4G keeps max_pfn 64-aligned: page_idle returns 0 bytes for the partial last chunk below an unaligned max_pfn")
+    ap.add_argument("--show-output", action="store_true",
+                    help="print each test's output (its last 60 lines) after "
+                         "the table: make demo")
     ap.add_argument("--expect-fail", action="store_true",
                     help="negative check: exit 0 only if the run fails")
     args = ap.parse_args()
@@ -292,12 +297,22 @@ def main():
         results.append(r)
         status = "FAIL" if r["problems"] or not all(ok for ok, _ in r["tests"].values()) else "ok"
         print(f"vmtest: mode {mode}: {status} in {r['elapsed']:.0f}s", flush=True)
+    if args.show_output:
+        show_output(results)
     failed_runs = report(results)
     if args.expect_fail:
         print("vmtest: negative check " + ("failed as expected" if failed_runs else
                                            "DID NOT FAIL: the check is broken"))
         return 0 if failed_runs else 1
     return 1 if failed_runs else 0
+
+
+def show_output(results):
+    for r in results:
+        for name, lines in r["output"].items():
+            print(f"\n---- {name}, mode {r['mode']} ({MODES[r['mode']]}) ----")
+            for t in lines:
+                print(t)
 
 
 def report(results):

@@ -33,3 +33,19 @@ prom_dump() {
 	grep -E "$4" "$3" > "/tmp/dumps/$1.json"
 	echo "  --prom file kept for the host: $(wc -l < "$2") lines"
 }
+
+# stop_tools DIR PID...: end the tools started in the background as PID...
+# with SIGINT (their final report) and wait for each; any exit status but
+# 0 fails, with the tools' stderr files from DIR.
+stop_tools() {
+	_d=$1; shift
+	kill -INT "$@"
+	_bad=
+	for _p in "$@"; do
+		wait "$_p" || _bad="$_bad $_p:$?"
+	done
+	[ -z "$_bad" ] && return 0
+	echo "$(basename "$0"): a tool failed (pid:status):$_bad"
+	cat "$_d"/*.err
+	return 1
+}
