@@ -14,7 +14,7 @@ PKGS=(
 	busybox-static
 	clang llvm libbpf-dev bpftool libcap-dev zlib1g-dev pkg-config
 	gnuplot-nox file
-	prometheus prometheus-node-exporter
+	prometheus prometheus-node-exporter linux-perf
 )
 
 installed() {

@@ -44,6 +44,15 @@ for t in "$root"/tests/*; do
 		exit 1
 	fi
 done
+# perf, for vm/tests/perf-vs-tools.sh and the recipes of
+# Documentation/perf.md: Debian's build, with the libraries it links.
+perf=$(command -v perf || true)
+if [ -n "$perf" ]; then
+	install -D -m 0755 "$(realpath "$perf")" "$root/usr/bin/perf"
+	for lib in $(ldd "$perf" | grep -o '/[^ ]*'); do
+		install -D -m 0755 "$lib" "$root$lib"
+	done
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "initramfs: $out ($(du -h "$out" | cut -f1))"
