@@ -60,6 +60,16 @@ if [ "$wp" -gt 0 ]; then
 else
 	echo "  The workload's vCPUs took $faults page-fault exits and no write-protect fault."
 fi
+bw=$(sample $out/tf.prom kvm_fastpf_wrprot_batches_total lock=write)
+br=$(sample $out/tf.prom kvm_fastpf_wrprot_batches_total lock=read)
+bn=$(sample $out/tf.prom kvm_fastpf_wrprot_batches_total lock=none)
+if grep -q '^kvm_fastpf_metric_live{metric="wrprot_batches"} 1' $out/tf.prom; then
+	echo "  Dirty-log write protection ran in $((bw + br + bn)) batches: $bw under mmu_lock for write," \
+		"$br for read, $bn without it."
+else
+	echo "  How dirty-log write protection held mmu_lock: not traceable on this kernel" \
+		"(no kvm_mmu_wrprot_batch tracepoint)."
+fi
 wacq=$(sample $out/ls.prom kvm_mmu_lock_acquisitions_total mode=write)
 racq=$(sample $out/ls.prom kvm_mmu_lock_acquisitions_total mode=read)
 wcon=$(sample $out/ls.prom kvm_mmu_lock_contentions_total mode=write)
