@@ -195,7 +195,7 @@ static __always_inline struct fpf_vcpu *vcpu_get(void *kvm, __u32 vcpu_id,
 
 	if (targ_tgid && tgid != targ_tgid)
 		return NULL;
-	vm = vm_get(kvm, bpf_get_current_task_btf());
+	vm = vm_get(kvm, (struct task_struct *)bpf_get_current_task());
 	if (!vm)
 		return NULL;
 	key.kvm = (__u64)kvm;
@@ -627,7 +627,7 @@ SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(fpf_create_vm, void *kvm, unsigned long type, int ret)
 {
 	if (!ret)
-		vm_get(kvm, bpf_get_current_task_btf());
+		vm_get(kvm, (struct task_struct *)bpf_get_current_task());
 	return 0;
 }
 
