@@ -46,13 +46,12 @@ for t in "$root"/tests/*; do
 done
 # perf, for vm/tests/perf-vs-tools.sh and the recipes of
 # Documentation/perf.md: Debian's build, with the libraries it links.
-perf=$(command -v perf || true)
-if [ -n "$perf" ]; then
-	install -D -m 0755 "$(realpath "$perf")" "$root/usr/bin/perf"
-	for lib in $(ldd "$perf" | grep -o '/[^ ]*'); do
-		install -D -m 0755 "$lib" "$root$lib"
-	done
-fi
+perf=$(command -v perf) ||
+	{ echo "initramfs: no perf (scripts/deps.sh installs linux-perf)" >&2; exit 1; }
+install -D -m 0755 "$(realpath "$perf")" "$root/usr/bin/perf"
+for lib in $(ldd "$perf" | grep -o '/[^ ]*'); do
+	install -D -m 0755 "$lib" "$root$lib"
+done
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "initramfs: $out ($(du -h "$out" | cut -f1))"

@@ -273,8 +273,8 @@ def main():
     ap.add_argument("--mem", default="4G",
                     help="4G keeps max_pfn 64-aligned: page_idle returns 0 bytes for the partial last chunk below an unaligned max_pfn")
     ap.add_argument("--show-output", action="store_true",
-                    help="print each test's output (its last 60 lines) after "
-                         "the table: make demo")
+                    help="print each test's output (its last fastpf.tail lines, "
+                         "default 60) before the table: make demo")
     ap.add_argument("--expect-fail", action="store_true",
                     help="negative check: exit 0 only if the run fails")
     args = ap.parse_args()

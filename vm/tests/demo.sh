@@ -19,6 +19,8 @@ $BIN/trace-fastpf -n 3 --prom $out/tf.prom 3600 > $out/tf.txt 2> $out/tf.err &
 tf=$!
 $BIN/lockstat --stacks 4 -n 3 --prom $out/ls.prom > $out/ls.txt 2> $out/ls.err &
 ls=$!
+# never leave a tool attached behind an early exit
+trap 'kill -INT $tf $ls 2> /dev/null' EXIT
 wait_attached $tf $out/tf.err 'Tracing KVM page faults' || exit 1
 wait_attached $ls $out/ls.err 'Tracing kvm->mmu_lock' || exit 1
 $TESTS/dirty_log_perf_test "$@" > $out/test.out 2>&1
@@ -47,6 +49,11 @@ sample() {
 		END { printf "%d\n", s }' "$_f"
 }
 
+# the workload's VM must be in both files: a missing VM is not zeros
+for f in tf ls; do
+	grep -q "^kvm_[a-z_]*{name=\"$W" $out/$f.prom ||
+		{ echo "no VM named $W... in $out/$f.prom"; head -n 40 $out/$f.prom; exit 1; }
+done
 mode=$(sed -n 's/.*fastpf.mode=\([a-z-]*\).*/\1/p' /proc/cmdline)
 [ -n "$mode" ] || mode="this host's"
 wp=$(sample $out/tf.prom kvm_fastpf_write_protect_faults_total)
@@ -73,6 +80,10 @@ fi
 wacq=$(sample $out/ls.prom kvm_mmu_lock_acquisitions_total mode=write)
 racq=$(sample $out/ls.prom kvm_mmu_lock_acquisitions_total mode=read)
 wcon=$(sample $out/ls.prom kvm_mmu_lock_contentions_total mode=write)
+# lockstat's contention source counts no acquisitions, the raw source
+# without lock tracepoints no contentions: say so rather than print 0
+grep -q '^kvm_mmu_lock_acquisitions_total{' $out/ls.prom || wacq=n/a racq=n/a
+grep -q '^kvm_mmu_lock_contentions_total{' $out/ls.prom || wcon=n/a
 echo "  mmu_lock: $wacq write and $racq read acquisitions by the workload's VM; $wcon writes waited."
 echo "  Top write holders (call site: acquisitions, why):"
 grep "^kvm_mmu_lock_callsite_acquisitions_total{.*name=\"$W.*mode=\"write\"" $out/ls.prom |
@@ -82,11 +93,11 @@ grep "^kvm_mmu_lock_callsite_acquisitions_total{.*name=\"$W.*mode=\"write\"" $ou
 		*dirty_log*|*write_access*|*wrprot*|*clear_dirty*)
 			why="dirty-log write protection (enabling the log, GET/CLEAR_DIRTY_LOG)" ;;
 		*collapsible*) why="the log was disabled: 4K SPTEs zapped so that huge pages come back" ;;
-		*notifier*) why="an MMU notifier: the host changed the VM's memory (here, copy-on-write)" ;;
+		*notifier*) why="an MMU notifier: the host changed or freed the VM's memory" ;;
 		*flush_shadow_memslot*) why="a memslot was deleted or moved: its SPTEs zapped" ;;
 		*page_fault*) why="a slow-path page fault installing a mapping" ;;
 		*change_mmu_pages*) why="a memslot changed: the shadow-page limit is recomputed" ;;
-		*mmu_load*) why="a vCPU loading its root page table" ;;
+		*mmu_load*|*alloc_*roots*) why="a vCPU loading its root page table" ;;
 		*) why="see Documentation/virt/kvm/locking.rst" ;;
 		esac
 		echo "    $fn: $n, $why"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The recipes of Documentation/perf.md, run as written on a dirty-logging
 # workload, so that the document shows what they print on this kernel.
-# A figure, not a check: only a perf that cannot run fails it.
+# A figure, not a check: it fails only when there is no perf.
 set -u
 command -v perf > /dev/null || { echo "no perf in the initramfs"; exit 4; }
 out=/tmp/recipes.$$
