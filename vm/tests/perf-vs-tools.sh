@@ -5,8 +5,7 @@
 #
 # trace-fastpf and lockstat --source contention attach first; then
 #   perf stat -a -e kvmmmu:fast_page_fault_pass --filter 'outcome == FIXED'
-#     -- perf record -a -e lock:contention_begin --filter 'flags & 6'
-#     -- dirty_log_perf_test ...
+#     -- perf record -a -e lock:contention_begin -- dirty_log_perf_test ...
 # runs the workload, and the tools are stopped after perf.  Only the
 # workload's VM runs vCPUs (vm/init's holdvm VM has none), so:
 #   - perf stat's count equals trace-fastpf's "fixed" for the workload's VM,
@@ -15,9 +14,14 @@
 #     (lockstat -v gives its address) equal lockstat's contentions of that
 #     VM, read and write: both are lock:contention_begin.
 # Counts of the same events: compared exactly.  perf record's lost events
-# fail the test rather than make it pass by chance; its filter keeps only
-# rwlock waits (LCB_F_READ | LCB_F_WRITE), mmu_lock's kind, so that it has
-# fewer to lose.
+# fail the test rather than make it pass by chance.
+#
+# How many waits mmu_lock sees is timing, and timing is no pass/fail
+# criterion.  Without the TDP MMU, five runs had 100 to 234, two runs
+# with perf record filtered to rwlock waits (flags & 6) had none, and
+# the demo's runs without perf had 0 or 703.  So 0 = 0 is reported as
+# not exercised, not as a match; a wrong lock address would show as that
+# on every run.
 set -u
 . ./lib.sh
 command -v perf > /dev/null || { echo "no perf in the initramfs (scripts/deps.sh: linux-perf)"; exit 4; }
@@ -40,7 +44,7 @@ wait_attached $tf $out/tf.json '"type":"features"' || exit 1
 wait_attached $ls $out/ls.err 'Tracing kvm->mmu_lock' || exit 1
 
 perf stat -a -x, -o $out/stat.csv -e kvmmmu:fast_page_fault_pass --filter "outcome == $fixed" -- \
-	perf record -q -a -m 1024 -e lock:contention_begin --filter 'flags & 6' -o $out/perf.data -- \
+	perf record -q -a -m 1024 -e lock:contention_begin -o $out/perf.data -- \
 	./dirty_log_perf_test "$@" > $out/test.out 2>&1
 rc=$?
 stop_tools $out $tf $ls || exit 1
@@ -76,12 +80,8 @@ echo "  mmu_lock $lock contentions: lockstat $ls_cont; perf record $perf_cont" \
 	"(of $(grep -c contention_begin $out/script.txt) lock:contention_begin samples)"
 [ "$ls_cont" = "$perf_cont" ] || {
 	echo "MISMATCH: mmu_lock contentions"; grep contention_begin $out/script.txt | head -n 5; exit 1; }
-# Without the TDP MMU every populating fault takes mmu_lock for write, and
-# two vCPUs contend on it (118 to 234 waits a run): 0 = 0 there would mean
-# a wrong lock address, not agreement.  The TDP MMU faults under the read
-# lock, where 0 is the common count.
-case "$(sed -n 's/.*fastpf.mode=\([a-z-]*\).*/\1/p' /proc/cmdline)" in
-legacy-tdp|shadow)
-	[ "$perf_cont" -gt 0 ] || { echo "no contention on the lock: its address is wrong?"; exit 1; } ;;
-esac
+if [ "$perf_cont" = 0 ]; then
+	echo "  not exercised: no wait on this VM's mmu_lock in this run"
+	exit 0
+fi
 echo "  match: lockstat == perf record"
