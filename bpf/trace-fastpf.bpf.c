@@ -134,17 +134,16 @@ static __always_inline void hist_add(struct fpf_vm *vm, __u32 kind, __u64 v)
 }
 
 /*
- * The VM entry for @kvm.  @task is a task of the VMM: the current vCPU
- * thread, the creator of the VM, or the owner of a VM file (the scan); it
- * gives the VM's pid and comm.  NULL from other contexts (invalidations
- * run in kswapd, khugepaged, ...), where the VM's pid is
- * kvm->userspace_pid.  In those contexts a VM is
- * only created if it passes the -p filter.
+ * The VM entry for @kvm.  @tgid is the VMM's tgid when called from a vCPU
+ * thread, at VM creation or for the owner of a VM file (the scan), or 0
+ * from other contexts (invalidations run in kswapd, khugepaged, ...),
+ * where the VM's pid is kvm->userspace_pid.  In those contexts a VM is
+ * only created if it passes the -p filter.  @task is the scan's task, or
+ * NULL for the current one: its comm is read once per VM, with the pid.
  */
-static __always_inline struct fpf_vm *vm_get(void *kvm,
+static __always_inline struct fpf_vm *vm_get(void *kvm, __u32 tgid,
 					     struct task_struct *task)
 {
-	__u32 tgid = task ? BPF_CORE_READ(task, tgid) : 0;
 	__u64 key = (__u64)kvm;
 	struct fpf_vm *vm;
 	int status;
@@ -174,6 +173,8 @@ static __always_inline struct fpf_vm *vm_get(void *kvm,
 	}
 	if (tgid && !vm->pid_from_vcpu) {
 		vm->pid = tgid;
+		if (!task)
+			task = (struct task_struct *)bpf_get_current_task();
 		BPF_CORE_READ_STR_INTO(&vm->comm, task, group_leader, comm);
 		vm->pid_from_vcpu = 1;
 	}
@@ -195,7 +196,7 @@ static __always_inline struct fpf_vcpu *vcpu_get(void *kvm, __u32 vcpu_id,
 
 	if (targ_tgid && tgid != targ_tgid)
 		return NULL;
-	vm = vm_get(kvm, (struct task_struct *)bpf_get_current_task());
+	vm = vm_get(kvm, tgid, NULL);
 	if (!vm)
 		return NULL;
 	key.kvm = (__u64)kvm;
@@ -312,7 +313,7 @@ static __always_inline int on_stale(void *kvm, __u32 vcpu_id, int reason,
 /* invalidate begin/end; @source < 0: not known (fallback) */
 static __always_inline int on_inval(void *kvm, bool end, int source)
 {
-	struct fpf_vm *vm = vm_get(kvm, NULL);
+	struct fpf_vm *vm = vm_get(kvm, 0, NULL);
 
 	if (!vm)
 		return 0;
@@ -335,7 +336,7 @@ static __always_inline int on_inval(void *kvm, bool end, int source)
  * KVM_WRPROT_LOCK_*; series versions with a bool "shared" give 0 and 1). */
 static __always_inline int on_wrprot(void *kvm, __u32 nr_changed, __u32 lock)
 {
-	struct fpf_vm *vm = vm_get(kvm, NULL);
+	struct fpf_vm *vm = vm_get(kvm, 0, NULL);
 	__u32 mode = lock;
 
 	if (!vm)
@@ -611,7 +612,7 @@ int fpf_scan(struct bpf_iter__task_file *ctx)
 	kvm = kvm_scan_ctx(ctx, targ_tgid, &task);
 	if (!kvm)
 		return 0;
-	vm = vm_get((void *)kvm, task);
+	vm = vm_get((void *)kvm, task->tgid, task);
 	if (vm)
 		vm->scan_gen = scan_gen;
 	return 0;
@@ -627,7 +628,7 @@ SEC("fexit/kvm_arch_init_vm")
 int BPF_PROG(fpf_create_vm, void *kvm, unsigned long type, int ret)
 {
 	if (!ret)
-		vm_get(kvm, (struct task_struct *)bpf_get_current_task());
+		vm_get(kvm, bpf_get_current_pid_tgid() >> 32, NULL);
 	return 0;
 }
 
